@@ -1,0 +1,134 @@
+"""Hyper-parameters of a Segue network and of its training, as plain data.
+
+Presets (TOML files in `presets/`) and model files both store these, so a model file always
+says exactly which network it holds and how it was trained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """One 1-D (transposed) convolution, optionally followed by max-pooling."""
+
+    channels: int
+    kernel: int
+    stride: int = 1
+    padding: int = 0
+    output_padding: int = 0
+    pool: int = 1
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network: encoder (conv + max-pool), transformer, decoder."""
+
+    sample_rate: int
+    channels: int
+    window_seconds: float
+    encoder: tuple[ConvSpec, ...]
+    activation: str  # "none" (the original) or "gelu"
+    heads: int
+    layers: int
+    ff_dim: int
+    decoder: str  # "transposed" (the original) or "istft"
+    decoder_layers: tuple[ConvSpec, ...]
+    latent_frames: int | None = None  # adaptive average pooling to a fixed frame count
+    dropout: float = 0.0
+    norm_first: bool = False
+    positional: str = "none"  # "none" or "sinusoidal"
+    predictor: str = "same-frames"  # "same-frames" (the original) or "future-queries"
+    variation_dim: int = 0  # size of the random vector a variation is drawn from; 0 = deterministic
+    decoder_blocks: int = 0  # residual convolution blocks before the iSTFT head
+    n_fft: int = 0
+    hop: int = 0
+
+    @property
+    def latent_dim(self) -> int:
+        return self.encoder[-1].channels
+
+    @property
+    def window_samples(self) -> int:
+        return round(self.window_seconds * self.sample_rate)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a preset is trained: data windows, losses, optimiser, the two stages."""
+
+    batch_size: int
+    learning_rate: float
+    accumulation: int = 1
+    weight_decay: float = 0.0
+    grad_clip: float | None = None
+    input_offset: float = 0.0  # the original added +1 to input and target while training
+    stage1_fraction: float = 0.3  # share of the budget spent on the autoencoder alone
+    reconstruction_weight: float = 1.0
+    prediction_weight: float = 1.0
+    waveform_loss: str = "mse"  # "mse" or "l1"
+    prediction_waveform_loss: bool = True
+    stft_weight: float = 0.0
+    stft_sizes: tuple[int, ...] = (2048, 512, 128)
+    spectral_crop_seconds: float | None = None  # spectral losses on a random crop of each window
+    latent_weight: float = 0.0
+    best_of: int = 1  # variation vectors tried per pair; the closest one is trained
+    pair_hop_seconds: float = 10.0
+    max_song_seconds: float | None = None
+    validation_fraction: float = 0.1
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    intent: str
+    model: ModelConfig
+    train: TrainConfig
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _build(cls: type, data: dict[str, Any]) -> Any:
+    """Build a config dataclass from a dict, refusing unknown keys so a typo never goes unseen."""
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(data) - set(known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys: {', '.join(sorted(unknown))}")
+    values = dict(data)
+    for name in ("encoder", "decoder_layers"):
+        if name in values:
+            values[name] = tuple(ConvSpec(**spec) for spec in values[name])
+    if "stft_sizes" in values:
+        values["stft_sizes"] = tuple(values["stft_sizes"])
+    return cls(**values)
+
+
+def model_config_from_dict(data: dict[str, Any]) -> ModelConfig:
+    config: ModelConfig = _build(ModelConfig, data)
+    _validate(config)
+    return config
+
+
+def train_config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    return _build(TrainConfig, data)
+
+
+def to_dict(config: ModelConfig | TrainConfig) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def _validate(config: ModelConfig) -> None:
+    if config.activation not in ("none", "gelu"):
+        raise ValueError(f"activation must be 'none' or 'gelu', not {config.activation!r}")
+    if config.decoder not in ("transposed", "istft"):
+        raise ValueError(f"decoder must be 'transposed' or 'istft', not {config.decoder!r}")
+    if config.positional not in ("none", "sinusoidal"):
+        raise ValueError(f"positional must be 'none' or 'sinusoidal', not {config.positional!r}")
+    if config.predictor not in ("same-frames", "future-queries"):
+        raise ValueError(f"predictor must be 'same-frames' or 'future-queries'")
+    if config.latent_dim % config.heads:
+        raise ValueError("the latent size must be divisible by the number of heads")
+    if config.decoder == "istft" and (config.n_fft <= 0 or config.hop <= 0):
+        raise ValueError("an istft decoder needs n_fft and hop")

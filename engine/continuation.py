@@ -1,0 +1,207 @@
+"""Continue a clip from its end: the model in a loop, and what makes its output usable in a DAW.
+
+The model hears one window (its preset's length) and answers the window that follows. Longer
+continuations chain windows, each prediction becoming the next input. Around the model: any
+rate and channel count in and out, loudness matched to the clip's tail, no click at the seam.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .audio import Audio, AudioError, loudness_db, read_audio, resample, write_audio
+from .modelfile import LoadedModel
+
+MIN_CLIP_SECONDS = 0.5
+MAX_CONTINUATION_SECONDS = 600.0
+SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
+SILENT_LUFS = -70.0
+MAX_GAIN_DB = 30.0
+
+
+def bars_to_seconds(bars: float, bpm: float, beats_per_bar: int = 4) -> float:
+    if bars <= 0 or bpm <= 0 or beats_per_bar <= 0:
+        raise ValueError("bars, bpm and beats per bar must be positive")
+    return bars * beats_per_bar * 60.0 / bpm
+
+
+def continue_clip(
+    loaded: LoadedModel,
+    audio: Audio,
+    seconds: float,
+    variations: int = 1,
+    seed: int | None = None,
+    temperature: float = 1.0,
+) -> list[np.ndarray]:
+    """K continuations of `audio`, each [channels, round(seconds * rate)] at the clip's own rate.
+
+    Variations come from the model's variation vector (which continuation to play) and from
+    sampling its predicted latent distribution (`temperature` scales that noise); `seed` makes
+    them reproducible.
+    """
+    config = loaded.config
+    if not 0 < seconds <= MAX_CONTINUATION_SECONDS:
+        raise ValueError(f"seconds must be in (0, {MAX_CONTINUATION_SECONDS:g}], not {seconds:g}")
+    if variations < 1:
+        raise ValueError("variations must be at least 1")
+    if variations > 1 and config.variation_dim == 0:
+        raise ValueError(
+            "this model is deterministic (the original design has no variation source): "
+            "ask for one variation, or use a model like 'default'"
+        )
+    if audio.seconds < MIN_CLIP_SECONDS:
+        raise AudioError(
+            f"the clip is {audio.seconds:.2f} s long: Segue needs at least {MIN_CLIP_SECONDS} s"
+        )
+    output_frames = round(seconds * audio.rate)
+    window = _model_window(audio, config.sample_rate, config.window_samples)  # [C, W]
+    groups = _channel_pairs(audio.channels)
+    inputs = np.stack([window[[a, b]] for a, b in groups])  # [G, 2, W]
+    reference = [loudness_db(pair, config.sample_rate) for pair in inputs]
+
+    model_frames = math.ceil(output_frames * config.sample_rate / audio.rate) + 16
+    windows = math.ceil(model_frames / config.window_samples)
+    generator = torch.Generator().manual_seed(
+        seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+    )
+    device = next(loaded.model.parameters()).device
+    batch = torch.from_numpy(np.tile(inputs, (variations, 1, 1))).to(device)  # [K*G, 2, W]
+    variation = _per_output(
+        torch.randn(variations, config.variation_dim, generator=generator), len(groups)
+    )
+    pieces: list[np.ndarray] = []
+    with torch.inference_mode():
+        for _ in range(windows):
+            noise = None
+            if config.variation_dim:
+                frames = loaded.model.frames
+                noise = temperature * _per_output(
+                    torch.randn(variations, config.latent_dim, frames, generator=generator),
+                    len(groups),
+                )
+            predicted = loaded.model.continue_window(
+                batch,
+                variation.to(device) if config.variation_dim else None,
+                noise.to(device) if noise is not None else None,
+            )
+            piece = predicted.float().cpu().numpy()  # [K*G, 2, W]
+            piece = piece - piece.mean(axis=-1, keepdims=True)  # no DC offset
+            for index in range(piece.shape[0]):
+                piece[index] = _match_loudness(
+                    piece[index], reference[index % len(groups)], config.sample_rate
+                )
+            previous = pieces[-1] if pieces else np.tile(inputs, (variations, 1, 1))
+            pieces.append(_smooth_seam(previous, piece, config.sample_rate))
+            batch = predicted
+    joined = np.concatenate(pieces, axis=-1)  # [K*G, 2, windows*W]
+    results = []
+    for k in range(variations):
+        stereo_groups = joined[k * len(groups) : (k + 1) * len(groups)]
+        channels = _unpair(stereo_groups, groups, audio.channels)
+        out = resample(channels, config.sample_rate, audio.rate)
+        out = _fit_length(out, output_frames)
+        out = _smooth_seam(audio.samples[None], out[None], audio.rate)[0]
+        results.append(_keep_under_full_scale(out))
+    return results
+
+
+def _model_window(audio: Audio, rate: int, window_samples: int) -> np.ndarray:
+    """The clip's last window at the model's rate; a clip shorter than a window is looped."""
+    needed = math.ceil(window_samples * audio.rate / rate) + 64
+    tail = audio.samples[:, -needed:]
+    samples = resample(tail, audio.rate, rate)
+    if samples.shape[1] < window_samples:
+        repeats = math.ceil(window_samples / samples.shape[1])
+        samples = np.tile(samples, (1, repeats))
+    return np.ascontiguousarray(samples[:, -window_samples:], dtype=np.float32)
+
+
+def _channel_pairs(channels: int) -> list[tuple[int, int]]:
+    """The stereo model hears channels two at a time: (0,1), (2,3), ...; a lone one doubled."""
+    return [(c, min(c + 1, channels - 1)) for c in range(0, channels, 2)]
+
+
+def _unpair(stereo: np.ndarray, groups: list[tuple[int, int]], channels: int) -> np.ndarray:
+    out = np.empty((channels, stereo.shape[-1]), dtype=np.float32)
+    for pair, (a, b) in zip(stereo, groups, strict=True):
+        if a == b:
+            out[a] = pair.mean(axis=0)
+        else:
+            out[a], out[b] = pair
+    return out
+
+
+def _per_output(values: torch.Tensor, groups: int) -> torch.Tensor:
+    """Repeat each variation's random values for every channel pair of that variation."""
+    return values.repeat_interleave(groups, dim=0)
+
+
+def _match_loudness(samples: np.ndarray, reference_db: float, rate: int) -> np.ndarray:
+    """Give a predicted window the loudness of the clip's tail (BS.1770)."""
+    if reference_db < SILENT_LUFS:
+        return np.zeros_like(samples)
+    current = loudness_db(samples, rate)
+    if not math.isfinite(current) or current < SILENT_LUFS:
+        return samples
+    gain_db = min(reference_db - current, MAX_GAIN_DB)
+    return samples * np.float32(10.0 ** (gain_db / 20.0))
+
+
+def _smooth_seam(before: np.ndarray, after: np.ndarray, rate: int) -> np.ndarray:
+    """Remove the step at a join: the output starts where the audio before it was heading.
+
+    The difference between the first output sample and the linear extrapolation of the last two
+    samples before it is subtracted with an exponential decay of a few milliseconds, so the
+    join has no click and the continuation is otherwise untouched.
+    """
+    last, slope = before[..., -1], before[..., -1] - before[..., -2]
+    step = (last + slope) - after[..., 0]
+    decay = np.exp(-np.arange(after.shape[-1]) / (SEAM_SECONDS * rate)).astype(np.float32)
+    return after + step[..., None] * decay
+
+
+def _fit_length(samples: np.ndarray, frames: int) -> np.ndarray:
+    if samples.shape[-1] >= frames:
+        return samples[..., :frames]
+    return np.pad(samples, [(0, 0), (0, frames - samples.shape[-1])])
+
+
+def _keep_under_full_scale(samples: np.ndarray) -> np.ndarray:
+    peak = float(np.max(np.abs(samples)))
+    return samples * np.float32(0.999 / peak) if peak > 0.999 else samples
+
+
+def output_paths(input_path: Path, output: Path | None, variations: int) -> list[Path]:
+    """`<out>`, `<out stem>.v2<suffix>`, ...; without an output, `<input>.continuation.wav`."""
+    first = output or input_path.with_name(f"{input_path.stem}.continuation.wav")
+    paths = [first] + [
+        first.with_name(f"{first.stem}.v{k}{first.suffix}") for k in range(2, variations + 1)
+    ]
+    source = input_path.resolve()
+    for path in paths:
+        if path.resolve() == source:
+            raise ValueError(f"refusing to overwrite the input clip '{input_path}'")
+    return paths
+
+
+def continue_file(
+    loaded: LoadedModel,
+    input_path: str | os.PathLike,
+    output: str | os.PathLike | None,
+    seconds: float,
+    variations: int = 1,
+    seed: int | None = None,
+    temperature: float = 1.0,
+) -> list[Path]:
+    """Read a clip (its tail only, for long files), continue it, write each variation atomically."""
+    input_path = Path(input_path)
+    paths = output_paths(input_path, Path(output) if output else None, variations)
+    tail_seconds = 2 * loaded.config.window_seconds + 1.0
+    audio = read_audio(input_path, tail_seconds=tail_seconds)
+    results = continue_clip(loaded, audio, seconds, variations, seed, temperature)
+    return [write_audio(path, samples, audio.rate) for path, samples in zip(paths, results, strict=True)]

@@ -1,0 +1,32 @@
+"""Named model configurations (`<name>.toml`) and the models that ship with Segue (`<name>.safetensors`)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from segue.engine.config import Preset, model_config_from_dict, train_config_from_dict
+
+PRESETS_DIR = Path(__file__).resolve().parent
+
+
+def available_presets() -> list[str]:
+    return sorted(path.stem for path in PRESETS_DIR.glob("*.toml"))
+
+
+def load_preset(name: str) -> Preset:
+    path = PRESETS_DIR / f"{name}.toml"
+    if not path.is_file():
+        raise KeyError(f"unknown preset {name!r}: available are {', '.join(available_presets())}")
+    data = tomllib.loads(path.read_text())
+    return Preset(
+        name=data["name"],
+        intent=data["intent"],
+        model=model_config_from_dict(data["model"]),
+        train=train_config_from_dict(data.get("train", {})),
+    )
+
+
+def shipped_model_path(name: str) -> Path:
+    """Where the trained weights of a preset ship (they may be absent for a preset never trained)."""
+    return PRESETS_DIR / f"{name}.safetensors"

@@ -1,0 +1,209 @@
+"""The `segue` command: one click group, one subcommand per job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from segue import __version__
+
+
+class _Failure(click.ClickException):
+    """A one-line reason, printed as `Error: ...` with exit status 1."""
+
+
+def _fail_clearly(function):
+    """Turn the errors a user can cause (bad audio, bad model, bad values) into one line."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        from segue.engine.audio import AudioError
+        from segue.engine.modelfile import ModelFileError
+
+        try:
+            return function(*args, **kwargs)
+        except (AudioError, ModelFileError, ValueError, KeyError) as error:
+            message = error.args[0] if isinstance(error, KeyError) and error.args else error
+            raise _Failure(str(message)) from None
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(__version__, prog_name="segue")
+def main() -> None:
+    """Segue continues music: give it the last bars you played, it plays what comes next."""
+
+
+def _seconds(seconds: float | None, bars: float | None, bpm: float | None, beats: int) -> float:
+    from segue.engine.continuation import bars_to_seconds
+
+    if bars is not None or bpm is not None:
+        if seconds is not None or bars is None or bpm is None:
+            raise click.UsageError("give either --seconds, or --bars with --bpm")
+        return bars_to_seconds(bars, bpm, beats)
+    return 10.0 if seconds is None else seconds
+
+
+def _length_options(function):
+    for option in reversed(
+        [
+            click.option("--seconds", type=float, help="Length of the continuation [10]."),
+            click.option("--bars", type=float, help="Length in bars (with --bpm)."),
+            click.option("--bpm", type=float, help="Tempo of the clip, for --bars."),
+            click.option("--beats-per-bar", default=4, show_default=True, type=int),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _model_options(function):
+    for option in reversed(
+        [
+            click.option(
+                "--model", default="default", show_default=True,
+                help="A shipped model (default, seed) or the path of a model file.",
+            ),
+            click.option("--variations", default=1, show_default=True, type=int,
+                         help="How many different continuations to make."),
+            click.option("--seed", type=int, help="Makes the variations reproducible."),
+            click.option("--temperature", default=1.0, show_default=True, type=float,
+                         help="How far a variation may stray from the most likely one."),
+            click.option("--device", default="auto", show_default=True,
+                         type=click.Choice(["auto", "cpu", "cuda"])),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+@main.command("continue")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Where to write it [next to INPUT as <name>.continuation.wav].")
+@_length_options
+@_model_options
+@_fail_clearly
+def continue_command(input_path, output, seconds, bars, bpm, beats_per_bar, model, variations,
+                     seed, temperature, device) -> None:
+    """Continue INPUT from its end; writes only the continuation, to place right after the clip."""
+    from segue.engine.continuation import continue_file
+    from segue.engine.device import resolve_device
+    from segue.engine.modelfile import open_model
+
+    length = _seconds(seconds, bars, bpm, beats_per_bar)
+    loaded = open_model(model, resolve_device(device))
+    for path in continue_file(loaded, input_path, output, length, variations, seed, temperature):
+        click.echo(path)
+
+
+@main.command()
+@click.option("-o", "--output", "directory", required=True, type=click.Path(path_type=Path),
+              help="Folder for the clip, its continuation, both joined, and a picture.")
+@click.option("--style", type=click.Choice(["rock", "reggae", "salsa", "techno", "ballad"]))
+@click.option("--clip-seconds", default=10.0, show_default=True, type=float)
+@click.option("--rate", default=44100, show_default=True, type=int,
+              help="Sample rate of the demo clip (a DAW project's rate).")
+@_length_options
+@_model_options
+@_fail_clearly
+def demo(directory, style, clip_seconds, rate, seconds, bars, bpm, beats_per_bar, model,
+         variations, seed, temperature, device) -> None:
+    """Make a procedural clip, continue it, and write what a person can hear and see."""
+    import numpy as np
+
+    from segue.engine.audio import Audio, write_audio
+    from segue.engine.continuation import continue_clip
+    from segue.engine.device import resolve_device
+    from segue.engine.modelfile import open_model
+    from segue.engine.plots import plot_continuation
+    from segue.trainer.procedural import generate_song, song_spec
+
+    length = _seconds(seconds, bars, bpm, beats_per_bar)
+    loaded = open_model(model, resolve_device(device))
+    spec = song_spec(seed if seed is not None else 0, style=style)
+    clip = generate_song(spec, clip_seconds, rate)
+    directory.mkdir(parents=True, exist_ok=True)
+    continuations = continue_clip(
+        loaded, Audio(clip, rate), length, variations, seed, temperature
+    )
+    write_audio(directory / "input.wav", clip, rate)
+    for index, continuation in enumerate(continuations, start=1):
+        suffix = "" if index == 1 else f".v{index}"
+        write_audio(directory / f"continuation{suffix}.wav", continuation, rate)
+        write_audio(directory / f"joined{suffix}.wav", np.concatenate([clip, continuation], 1), rate)
+        plot_continuation(
+            clip, continuation, rate, directory / f"continuation{suffix}.png",
+            title=f"{spec.style} at {spec.bpm:.0f} bpm, continued by '{model}'",
+        )
+    click.echo(f"{spec.style} at {spec.bpm:.0f} bpm: wrote {directory}/")
+    for path in sorted(directory.iterdir()):
+        click.echo(f"  {path.name}")
+
+
+@main.command()
+def presets() -> None:
+    """List the model presets: rate, channels, window, size, intent, and whether weights ship."""
+    from segue.engine.model import SegueNet, parameter_count
+    from segue.presets import available_presets, load_preset, shipped_model_path
+
+    for name in available_presets():
+        preset = load_preset(name)
+        config = preset.model
+        shipped = "shipped" if shipped_model_path(name).is_file() else "not trained"
+        click.echo(
+            f"{name:10s} {config.sample_rate} Hz  {config.channels} ch  "
+            f"{config.window_seconds:g} s window  "
+            f"{parameter_count(SegueNet(config)):,} parameters  ({shipped})"
+        )
+        click.echo(f"{'':10s} {preset.intent}")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--songs", default=48, show_default=True, type=int)
+@click.option("--seconds", default=60.0, show_default=True, type=float, help="Length of each song.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--rate", default=24000, show_default=True, type=int)
+def generate(directory, songs, seconds, seed, rate) -> None:
+    """Write a library of procedural songs (every style, many tempos) to train or test on."""
+    from segue.trainer.procedural import write_library
+
+    paths = write_library(directory, songs, seed=seed, seconds=seconds, rate=rate)
+    click.echo(f"wrote {len(paths)} songs to {directory}/")
+
+
+@main.command()
+@click.argument("library", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="The model file to write (.safetensors).")
+@click.option("--preset", default="default", show_default=True)
+@click.option("--minutes", type=float, help="Train for this long (wall clock).")
+@click.option("--steps", type=int, help="Train for this many optimiser steps.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--device", default="auto", show_default=True,
+              type=click.Choice(["auto", "cpu", "cuda"]))
+@_fail_clearly
+def train(library, output, preset, minutes, steps, seed, device) -> None:
+    """Train a model on a folder of songs (two stages: autoencoder, then the whole network)."""
+    from segue.engine.device import resolve_device
+    from segue.presets import load_preset
+    from segue.trainer.train import Budget, train_library
+
+    if (minutes is None) == (steps is None):
+        raise click.UsageError("give exactly one of --minutes or --steps")
+    result = train_library(
+        load_preset(preset), library, output, Budget(steps, minutes), resolve_device(device), seed
+    )
+    click.echo(
+        f"trained '{preset}' for {result.steps} steps ({result.stage1_steps} autoencoder-only) "
+        f"in {result.seconds / 60:.1f} min"
+    )
+    for name, value in result.validation.items():
+        click.echo(f"  validation {name}: {value:.4f}")
+    for path, reason in result.skipped:
+        click.echo(f"  skipped {path}: {reason}")
+    click.echo(f"model: {result.path}")

@@ -1,0 +1,36 @@
+"""Shared fixtures: procedural clips written as real files, and the shipped models."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from segue.engine.modelfile import LoadedModel, open_model
+from segue.trainer.procedural import generate_song, song_spec
+
+
+def procedural_clip(seconds: float, rate: int, style: str = "rock", seed: int = 1) -> np.ndarray:
+    return generate_song(song_spec(seed, style=style), seconds, rate)
+
+
+def write_clip(path: Path, samples: np.ndarray, rate: int, **kwargs) -> Path:
+    sf.write(path, samples.T, rate, **kwargs)
+    return path
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def default_model() -> LoadedModel:
+    return open_model("default")
+
+
+@pytest.fixture(scope="session")
+def seed_model() -> LoadedModel:
+    return open_model("seed")
