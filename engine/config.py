@@ -127,7 +127,7 @@ def _validate(config: ModelConfig) -> None:
     if config.positional not in ("none", "sinusoidal"):
         raise ValueError(f"positional must be 'none' or 'sinusoidal', not {config.positional!r}")
     if config.predictor not in ("same-frames", "future-queries"):
-        raise ValueError(f"predictor must be 'same-frames' or 'future-queries'")
+        raise ValueError("predictor must be 'same-frames' or 'future-queries'")
     if config.latent_dim % config.heads:
         raise ValueError("the latent size must be divisible by the number of heads")
     if config.decoder == "istft" and (config.n_fft <= 0 or config.hop <= 0):

@@ -204,4 +204,6 @@ def continue_file(
     tail_seconds = 2 * loaded.config.window_seconds + 1.0
     audio = read_audio(input_path, tail_seconds=tail_seconds)
     results = continue_clip(loaded, audio, seconds, variations, seed, temperature)
-    return [write_audio(path, samples, audio.rate) for path, samples in zip(paths, results, strict=True)]
+    return [
+        write_audio(path, samples, audio.rate) for path, samples in zip(paths, results, strict=True)
+    ]

@@ -100,9 +100,7 @@ class Predictor(nn.Module):
             batch_first=True,
             norm_first=config.norm_first,
         )
-        self.transformer = nn.TransformerEncoder(
-            layer, config.layers, enable_nested_tensor=False
-        )
+        self.transformer = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
         if config.predictor == "future-queries":
             self.input_norm = nn.LayerNorm(dim)
             self.query = nn.Parameter(torch.randn(dim) * 0.02)
@@ -113,7 +111,9 @@ class Predictor(nn.Module):
         tokens = latent.transpose(1, 2)  # [batch, frames, dim]
         if self.config.predictor == "same-frames":
             if self.config.positional == "sinusoidal":
-                tokens = tokens + sinusoidal_positions(tokens.shape[1], tokens.shape[2], tokens.device)
+                tokens = tokens + sinusoidal_positions(
+                    tokens.shape[1], tokens.shape[2], tokens.device
+                )
             return LatentPrediction(self.transformer(tokens).transpose(1, 2), None)
 
         batch, frames, dim = tokens.shape
@@ -257,7 +257,9 @@ class SegueNet(nn.Module):
     ) -> Output:
         """Reconstruct the window and predict the next one."""
         latent = self.encode(waveform)
-        return Output(self.decode(latent), self.decode(self.future_latent(latent, variation, noise)))
+        return Output(
+            self.decode(latent), self.decode(self.future_latent(latent, variation, noise))
+        )
 
 
 def parameter_count(model: nn.Module) -> int:

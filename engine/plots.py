@@ -8,10 +8,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from .atomic import atomic_path  # noqa: E402
+from .atomic import atomic_path
 
 
 def plot_continuation(
@@ -24,7 +24,10 @@ def plot_continuation(
     figure, (wave, spectrum) = plt.subplots(2, 1, figsize=(12, 6), sharex=True)
     wave.plot(np.arange(len(mono_clip)) / rate, mono_clip, color="tab:orange", lw=0.4, label="clip")
     wave.plot(
-        seam + np.arange(len(mono_next)) / rate, mono_next, color="tab:purple", lw=0.4,
+        seam + np.arange(len(mono_next)) / rate,
+        mono_next,
+        color="tab:purple",
+        lw=0.4,
         label="continuation",
     )
     wave.set_ylabel("amplitude")

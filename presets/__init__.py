@@ -1,4 +1,4 @@
-"""Named model configurations (`<name>.toml`) and the models that ship with Segue (`<name>.safetensors`)."""
+"""Named model configurations (`<name>.toml`) and the models Segue ships (`<name>.safetensors`)."""
 
 from __future__ import annotations
 
@@ -28,5 +28,5 @@ def load_preset(name: str) -> Preset:
 
 
 def shipped_model_path(name: str) -> Path:
-    """Where the trained weights of a preset ship (they may be absent for a preset never trained)."""
+    """Where a preset's trained weights ship (absent for a preset never trained)."""
     return PRESETS_DIR / f"{name}.safetensors"

@@ -64,16 +64,32 @@ def _model_options(function):
     for option in reversed(
         [
             click.option(
-                "--model", default="default", show_default=True,
+                "--model",
+                default="default",
+                show_default=True,
                 help="A shipped model (default, seed) or the path of a model file.",
             ),
-            click.option("--variations", default=1, show_default=True, type=int,
-                         help="How many different continuations to make."),
+            click.option(
+                "--variations",
+                default=1,
+                show_default=True,
+                type=int,
+                help="How many different continuations to make.",
+            ),
             click.option("--seed", type=int, help="Makes the variations reproducible."),
-            click.option("--temperature", default=1.0, show_default=True, type=float,
-                         help="How far a variation may stray from the most likely one."),
-            click.option("--device", default="auto", show_default=True,
-                         type=click.Choice(["auto", "cpu", "cuda"])),
+            click.option(
+                "--temperature",
+                default=1.0,
+                show_default=True,
+                type=float,
+                help="How far a variation may stray from the most likely one.",
+            ),
+            click.option(
+                "--device",
+                default="auto",
+                show_default=True,
+                type=click.Choice(["auto", "cpu", "cuda"]),
+            ),
         ]
     ):
         function = option(function)
@@ -82,13 +98,28 @@ def _model_options(function):
 
 @main.command("continue")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Where to write it [next to INPUT as <name>.continuation.wav].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Where to write it [next to INPUT as <name>.continuation.wav].",
+)
 @_length_options
 @_model_options
 @_fail_clearly
-def continue_command(input_path, output, seconds, bars, bpm, beats_per_bar, model, variations,
-                     seed, temperature, device) -> None:
+def continue_command(
+    input_path,
+    output,
+    seconds,
+    bars,
+    bpm,
+    beats_per_bar,
+    model,
+    variations,
+    seed,
+    temperature,
+    device,
+) -> None:
     """Continue INPUT from its end; writes only the continuation, to place right after the clip."""
     from segue.engine.continuation import continue_file
     from segue.engine.device import resolve_device
@@ -101,17 +132,41 @@ def continue_command(input_path, output, seconds, bars, bpm, beats_per_bar, mode
 
 
 @main.command()
-@click.option("-o", "--output", "directory", required=True, type=click.Path(path_type=Path),
-              help="Folder for the clip, its continuation, both joined, and a picture.")
+@click.option(
+    "-o",
+    "--output",
+    "directory",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the clip, its continuation, both joined, and a picture.",
+)
 @click.option("--style", type=click.Choice(["rock", "reggae", "salsa", "techno", "ballad"]))
 @click.option("--clip-seconds", default=10.0, show_default=True, type=float)
-@click.option("--rate", default=44100, show_default=True, type=int,
-              help="Sample rate of the demo clip (a DAW project's rate).")
+@click.option(
+    "--rate",
+    default=44100,
+    show_default=True,
+    type=int,
+    help="Sample rate of the demo clip (a DAW project's rate).",
+)
 @_length_options
 @_model_options
 @_fail_clearly
-def demo(directory, style, clip_seconds, rate, seconds, bars, bpm, beats_per_bar, model,
-         variations, seed, temperature, device) -> None:
+def demo(
+    directory,
+    style,
+    clip_seconds,
+    rate,
+    seconds,
+    bars,
+    bpm,
+    beats_per_bar,
+    model,
+    variations,
+    seed,
+    temperature,
+    device,
+) -> None:
     """Make a procedural clip, continue it, and write what a person can hear and see."""
     import numpy as np
 
@@ -127,16 +182,19 @@ def demo(directory, style, clip_seconds, rate, seconds, bars, bpm, beats_per_bar
     spec = song_spec(seed if seed is not None else 0, style=style)
     clip = generate_song(spec, clip_seconds, rate)
     directory.mkdir(parents=True, exist_ok=True)
-    continuations = continue_clip(
-        loaded, Audio(clip, rate), length, variations, seed, temperature
-    )
+    continuations = continue_clip(loaded, Audio(clip, rate), length, variations, seed, temperature)
     write_audio(directory / "input.wav", clip, rate)
     for index, continuation in enumerate(continuations, start=1):
         suffix = "" if index == 1 else f".v{index}"
         write_audio(directory / f"continuation{suffix}.wav", continuation, rate)
-        write_audio(directory / f"joined{suffix}.wav", np.concatenate([clip, continuation], 1), rate)
+        write_audio(
+            directory / f"joined{suffix}.wav", np.concatenate([clip, continuation], 1), rate
+        )
         plot_continuation(
-            clip, continuation, rate, directory / f"continuation{suffix}.png",
+            clip,
+            continuation,
+            rate,
+            directory / f"continuation{suffix}.png",
             title=f"{spec.style} at {spec.bpm:.0f} bpm, continued by '{model}'",
         )
     click.echo(f"{spec.style} at {spec.bpm:.0f} bpm: wrote {directory}/")
@@ -178,14 +236,20 @@ def generate(directory, songs, seconds, seed, rate) -> None:
 
 @main.command()
 @click.argument("library", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="The model file to write (.safetensors).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The model file to write (.safetensors).",
+)
 @click.option("--preset", default="default", show_default=True)
 @click.option("--minutes", type=float, help="Train for this long (wall clock).")
 @click.option("--steps", type=int, help="Train for this many optimiser steps.")
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--device", default="auto", show_default=True,
-              type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option(
+    "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
+)
 @_fail_clearly
 def train(library, output, preset, minutes, steps, seed, device) -> None:
     """Train a model on a folder of songs (two stages: autoencoder, then the whole network)."""

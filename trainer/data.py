@@ -18,7 +18,19 @@ from tqdm import tqdm
 from segue.engine.audio import AudioError, read_audio, resample, to_stereo
 from segue.engine.config import ModelConfig, TrainConfig
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".aiff", ".aif", ".opus", ".wma"}
+AUDIO_SUFFIXES = {
+    ".wav",
+    ".flac",
+    ".ogg",
+    ".oga",
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".aiff",
+    ".aif",
+    ".opus",
+    ".wma",
+}
 SILENT_WINDOW_RMS = 1e-3  # -60 dBFS: a window this quiet teaches nothing
 
 
@@ -38,7 +50,9 @@ def find_audio_files(directory: Path) -> list[Path]:
     return sorted(
         path
         for path in Path(directory).rglob("*")
-        if path.suffix.lower() in AUDIO_SUFFIXES and path.is_file() and not path.name.startswith(".")
+        if path.suffix.lower() in AUDIO_SUFFIXES
+        and path.is_file()
+        and not path.name.startswith(".")
     )
 
 
@@ -57,7 +71,9 @@ def load_library(directory: Path, model: ModelConfig, train: TrainConfig) -> Lib
         if train.max_song_seconds is not None:
             samples = samples[:, : round(train.max_song_seconds * model.sample_rate)]
         if samples.shape[1] < shortest:
-            skipped.append((str(path), f"shorter than two windows ({2 * model.window_seconds:g} s)"))
+            skipped.append(
+                (str(path), f"shorter than two windows ({2 * model.window_seconds:g} s)")
+            )
             continue
         songs.append(Song(path.stem, samples.astype(np.float16)))
     return Library(songs, skipped)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import auraloss
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn import functional
 
 from segue.engine.config import TrainConfig
 from segue.engine.model import LatentPrediction
@@ -35,14 +35,16 @@ class Losses(nn.Module):
 
     def waveform(self, output: Tensor, target: Tensor) -> Tensor:
         if self.config.waveform_loss == "l1":
-            return F.l1_loss(output, target)
-        return F.mse_loss(output, target)
+            return functional.l1_loss(output, target)
+        return functional.mse_loss(output, target)
 
     def spectral(self, output: Tensor, target: Tensor) -> Tensor:
         if self.stft is None:
             return output.new_zeros(())
         if self.crop is not None and self.crop < output.shape[-1]:
-            start = int(torch.randint(output.shape[-1] - self.crop + 1, (1,), generator=self.generator))
+            start = int(
+                torch.randint(output.shape[-1] - self.crop + 1, (1,), generator=self.generator)
+            )
             output = output[..., start : start + self.crop]
             target = target[..., start : start + self.crop]
         return self.config.stft_weight * self.stft(output, target)

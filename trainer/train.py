@@ -188,14 +188,13 @@ def train_library(
     if not songs.songs:
         reasons = "; ".join(reason for _, reason in songs.skipped[:3]) or "no audio files found"
         raise ValueError(f"nothing usable to train on in '{library}': {reasons}")
-    train_songs, validation_songs = split_songs(
-        songs.songs, preset.train.validation_fraction, seed
-    )
+    train_songs, validation_songs = split_songs(songs.songs, preset.train.validation_fraction, seed)
     trainset = PairDataset(train_songs, preset.model, preset.train)
     if len(trainset) < preset.train.batch_size:
         raise ValueError(
             f"only {len(trainset)} training pairs in '{library}': need at least one batch "
-            f"({preset.train.batch_size}); add songs longer than {2 * preset.model.window_seconds:g} s"
+            f"({preset.train.batch_size}); add songs longer than "
+            f"{2 * preset.model.window_seconds:g} s"
         )
     validation_set = PairDataset(validation_songs, preset.model, preset.train)
     trainer = Trainer(preset, device, seed)

@@ -1,0 +1,153 @@
+"""Continuation as a DAW needs it: exact length, the clip's rate and channels, matched loudness,
+no click at the seam, K real variations of the same clip."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import file_digest, procedural_clip, write_clip
+
+from segue.engine.audio import Audio, AudioError, loudness_db, read_audio
+from segue.engine.continuation import (
+    bars_to_seconds,
+    continue_clip,
+    continue_file,
+    output_paths,
+)
+from segue.engine.modelfile import LoadedModel
+
+
+def _tail_loudness(audio: Audio, seconds: float) -> float:
+    return loudness_db(audio.samples[:, -round(seconds * audio.rate) :], audio.rate)
+
+
+def _seam_jump(clip: np.ndarray, continuation: np.ndarray) -> float:
+    """The step at the join, relative to the clip's own typical sample-to-sample step."""
+    step = np.abs(continuation[:, 0] - clip[:, -1])
+    typical = np.percentile(np.abs(np.diff(clip, axis=1)), 99, axis=1)
+    return float(np.max(step / (typical + 1e-9)))
+
+
+def _log_mel_distance(a: np.ndarray, b: np.ndarray, rate: int) -> float:
+    """Distance between average log spectra (a coarse 'does this sound alike')."""
+
+    def spectrum(x: np.ndarray) -> np.ndarray:
+        mono = x.mean(axis=0)
+        frames = np.lib.stride_tricks.sliding_window_view(mono, 2048)[::512] * np.hanning(2048)
+        return np.log(np.abs(np.fft.rfft(frames, axis=1)) ** 2 + 1e-8).mean(axis=0)
+
+    return float(np.mean(np.abs(spectrum(a) - spectrum(b))))
+
+
+@pytest.mark.parametrize(
+    ("rate", "channels", "seconds"),
+    [(44100, 2, 3.7), (48000, 2, 10.0), (44100, 1, 2.0), (32000, 6, 1.5), (8000, 2, 1.0)],
+)
+def test_exact_length_rate_and_channels(
+    default_model: LoadedModel, rate: int, channels: int, seconds: float
+) -> None:
+    stereo = procedural_clip(9.0, rate)
+    samples = np.concatenate([stereo] * 3)[:channels] if channels != 1 else stereo[:1]
+    (out,) = continue_clip(default_model, Audio(samples, rate), seconds, seed=0)
+    assert out.shape == (channels, round(seconds * rate)) and out.dtype == np.float32
+    assert np.isfinite(out).all()
+
+
+def test_loudness_matches_the_tail_and_the_seam_does_not_click(default_model: LoadedModel) -> None:
+    for style, rate in [("rock", 44100), ("ballad", 48000), ("techno", 22050)]:
+        clip = Audio(procedural_clip(12.0, rate, style) * 0.3, rate)  # quiet, to test the gain
+        (out,) = continue_clip(default_model, clip, 8.0, seed=1)
+        window = default_model.config.window_seconds
+        assert abs(loudness_db(out, rate) - _tail_loudness(clip, window)) < 1.5, style
+        assert _seam_jump(clip.samples, out) < 1.0, style
+
+
+def test_long_continuations_chain_windows_without_dropouts(default_model: LoadedModel) -> None:
+    rate = 44100
+    clip = Audio(procedural_clip(10.0, rate, "reggae"), rate)
+    (out,) = continue_clip(default_model, clip, 30.0, seed=2)
+    assert out.shape[1] == 30 * rate
+    target = _tail_loudness(clip, default_model.config.window_seconds)
+    for start in range(0, 30, 5):  # every 5 s stretch, across window joins, keeps the level
+        part = out[:, start * rate : (start + 5) * rate]
+        assert abs(loudness_db(part, rate) - target) < 3.0, start
+
+
+def test_short_clips_are_looped_and_tiny_ones_refused(default_model: LoadedModel) -> None:
+    rate = 44100
+    (out,) = continue_clip(default_model, Audio(procedural_clip(5.0, rate), rate), 4.0, seed=3)
+    assert out.shape == (2, 4 * rate)
+    with pytest.raises(AudioError, match="at least"):
+        continue_clip(default_model, Audio(procedural_clip(0.2, rate), rate), 4.0)
+
+
+def test_variations_differ_but_all_continue_the_same_clip(default_model: LoadedModel) -> None:
+    rate = 44100
+    clips = {s: Audio(procedural_clip(10.0, rate, s, seed=5), rate) for s in ("techno", "ballad")}
+    results = {s: continue_clip(default_model, c, 6.0, 3, seed=7) for s, c in clips.items()}
+    for style, variations in results.items():
+        clip = clips[style]
+        other = next(c for s, c in clips.items() if s != style)
+        for a, b in itertools.combinations(variations, 2):
+            assert not np.allclose(a, b, atol=1e-3)
+            assert _log_mel_distance(a, b, rate) > 0.05
+        for variation in variations:
+            assert _seam_jump(clip.samples, variation) < 1.0
+            window = default_model.config.window_seconds
+            assert abs(loudness_db(variation, rate) - _tail_loudness(clip, window)) < 1.5
+            # It sounds more like its own clip than like the other one.
+            own = _log_mel_distance(variation, clip.samples[:, -6 * rate :], rate)
+            assert own < _log_mel_distance(variation, other.samples[:, -6 * rate :], rate)
+    again = continue_clip(default_model, clips["techno"], 6.0, 3, seed=7)
+    assert all(np.array_equal(a, b) for a, b in zip(again, results["techno"], strict=True))
+
+
+def test_the_seed_model_continues_but_has_no_variations(seed_model: LoadedModel) -> None:
+    rate = 48000
+    clip = Audio(procedural_clip(12.0, rate), rate)
+    (out,) = continue_clip(seed_model, clip, 5.0)
+    assert out.shape == (2, 5 * rate) and np.isfinite(out).all()
+    with pytest.raises(ValueError, match="deterministic"):
+        continue_clip(seed_model, clip, 5.0, variations=2)
+
+
+def test_continue_file_writes_next_to_the_clip_and_never_touches_it(
+    default_model: LoadedModel, tmp_path: Path
+) -> None:
+    rate = 48000
+    clip = write_clip(tmp_path / "take 1.wav", procedural_clip(6.0, rate), rate)
+    before = file_digest(clip)
+    paths = continue_file(default_model, clip, None, bars_to_seconds(2, 120), variations=2, seed=0)
+    assert [p.name for p in paths] == ["take 1.continuation.wav", "take 1.continuation.v2.wav"]
+    for path in paths:
+        info = sf.info(path)
+        assert (info.samplerate, info.channels, info.frames) == (rate, 2, 4 * rate)
+    assert file_digest(clip) == before
+    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+    with pytest.raises(ValueError, match="overwrite the input"):
+        continue_file(default_model, clip, clip, 2.0)
+    assert file_digest(clip) == before
+
+
+def test_a_long_clip_is_read_only_for_its_tail(default_model: LoadedModel, tmp_path: Path) -> None:
+    rate = 22050
+    samples = np.concatenate([np.zeros((2, 200 * rate), np.float32), procedural_clip(8.0, rate)], 1)
+    clip = write_clip(tmp_path / "long.flac", samples, rate)
+    (path,) = continue_file(default_model, clip, tmp_path / "next.flac", 3.0, seed=0)
+    out = read_audio(path)
+    assert out.frames == 3 * rate
+    assert _seam_jump(samples[:, -rate:], out.samples) < 1.5  # 24-bit FLAC rounding allowed
+
+
+def test_output_names() -> None:
+    assert output_paths(Path("/a/x.mp3"), None, 1) == [Path("/a/x.continuation.wav")]
+    assert output_paths(Path("/a/x.wav"), Path("/b/y.flac"), 3) == [
+        Path("/b/y.flac"),
+        Path("/b/y.v2.flac"),
+        Path("/b/y.v3.flac"),
+    ]
+    assert bars_to_seconds(4, 120) == 8.0 and bars_to_seconds(2, 90, 3) == 4.0
