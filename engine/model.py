@@ -85,6 +85,12 @@ class Predictor(nn.Module):
     frame (a learned vector plus its position plus a projection of the variation vector), so
     the prediction is conditioned on where in the future it is and on which variation to play,
     and it outputs a Gaussian (mean, log sigma) per frame to sample from.
+
+    Its mean starts from a *pointer*: each future frame attends over the input frames and takes
+    a weighted mix of their latents, to which the head adds a correction. Music repeats itself
+    (the beat, the bar, the phrase), and a mix of real input frames decodes into real sounding
+    frames, where a prediction from scratch under a distance loss decays into the average of
+    all futures: a drone with no beat.
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -105,7 +111,11 @@ class Predictor(nn.Module):
             self.input_norm = nn.LayerNorm(dim)
             self.query = nn.Parameter(torch.randn(dim) * 0.02)
             self.variation = nn.Linear(config.variation_dim, dim) if config.variation_dim else None
+            self.pointer_query = nn.Linear(dim, dim)
+            self.pointer_key = nn.Linear(dim, dim)
             self.head = nn.Linear(dim, 2 * dim)
+            nn.init.zeros_(self.head.weight)  # start as a pure pointer with unit spread
+            nn.init.zeros_(self.head.bias)
 
     def forward(self, latent: Tensor, variation: Tensor | None = None) -> LatentPrediction:
         tokens = latent.transpose(1, 2)  # [batch, frames, dim]
@@ -124,8 +134,12 @@ class Predictor(nn.Module):
                 variation = tokens.new_zeros(batch, self.config.variation_dim)
             queries = queries + self.variation(variation)[:, None, :]
         sequence = torch.cat([self.input_norm(tokens) + positions[:frames], queries], dim=1)
-        future = self.transformer(sequence)[:, frames:]
-        mean, log_sigma = self.head(future).chunk(2, dim=-1)
+        encoded = self.transformer(sequence)
+        past, future = encoded[:, :frames], encoded[:, frames:]
+        scores = self.pointer_query(future) @ self.pointer_key(past).transpose(1, 2)
+        pointed = (scores / math.sqrt(dim)).softmax(dim=-1) @ tokens
+        correction, log_sigma = self.head(future).chunk(2, dim=-1)
+        mean = pointed + correction
         return LatentPrediction(mean.transpose(1, 2), log_sigma.clamp(-7.0, 2.0).transpose(1, 2))
 
 

@@ -64,7 +64,9 @@ def _fed_by_bias_alone(spec: ConvSpec, frames: int = 50) -> float:
 def test_seed_decoder_has_the_original_gaps_and_default_has_none(default_net: SegueNet) -> None:
     seed = load_preset("seed").model
     gaps = [_fed_by_bias_alone(spec) for spec in seed.decoder_layers]
-    assert gaps[2] == pytest.approx(0.4, abs=0.01)  # the k=3, s=5 layer: the published steady-tone comb
+    assert gaps[2] == pytest.approx(
+        0.4, abs=0.01
+    )  # the k=3, s=5 layer: the published steady-tone comb
     assert all(_fed_by_bias_alone(spec) == 0 for spec in default_net.config.decoder_layers)
     # An iSTFT overlap-add leaves no output sample without signal (barring the edge frames).
     with torch.no_grad():

@@ -164,7 +164,7 @@ class Trainer:
                 bar.update()
                 bar.set_postfix(
                     stage=stage,
-                    loss=f"{float(losses['total']):.4f}",
+                    loss=f"{losses['total'].item():.4f}",
                     audio_s_per_s=f"{audio_seconds / (time.monotonic() - started):.1f}",
                 )
         except KeyboardInterrupt:

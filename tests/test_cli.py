@@ -1,0 +1,120 @@
+"""The `segue` command as a user runs it: a real process, real files, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import file_digest, procedural_clip, write_clip
+
+SEGUE = str(Path(sys.executable).with_name("segue"))
+
+
+def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([SEGUE, *args], capture_output=True, text=True, timeout=180)
+    assert (result.returncode == 0) == ok, result.stdout + result.stderr
+    return result
+
+
+def test_continue_mp3_48k_wav_and_a_5_second_clip(tmp_path: Path) -> None:
+    clips = {
+        "song.mp3": (44100, 12.0),
+        "take.wav": (48000, 12.0),
+        "short.flac": (44100, 5.0),
+    }
+    for name, (rate, seconds) in clips.items():
+        write_clip(tmp_path / name, procedural_clip(seconds, rate, "reggae"), rate)
+    run("continue", str(tmp_path / "song.mp3"), "--seconds", "4", "--seed", "1")
+    out = sf.info(tmp_path / "song.continuation.wav")
+    assert (out.samplerate, out.channels, out.frames) == (44100, 2, 4 * 44100)
+
+    result = run(
+        "continue",
+        str(tmp_path / "take.wav"),
+        "-o",
+        str(tmp_path / "next.wav"),
+        "--bars",
+        "2",
+        "--bpm",
+        "100",
+        "--variations",
+        "2",
+        "--seed",
+        "3",
+    )
+    assert result.stdout.split() == [str(tmp_path / "next.wav"), str(tmp_path / "next.v2.wav")]
+    for path in result.stdout.split():
+        info = sf.info(path)
+        assert (info.samplerate, info.channels, info.frames) == (48000, 2, round(4.8 * 48000))
+
+    run("continue", str(tmp_path / "short.flac"), "--model", "seed", "--seconds", "3")
+    assert sf.info(tmp_path / "short.continuation.wav").frames == 3 * 44100
+
+
+def test_demo_writes_what_a_person_hears_and_sees(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run("demo", "-o", str(out), "--seconds", "4", "--clip-seconds", "6")
+    names = {p.name for p in out.iterdir()}
+    assert {"input.wav", "continuation.wav", "joined.wav", "continuation.png"} <= names
+    joined, rate = sf.read(out / "joined.wav")
+    assert rate == 44100 and len(joined) == 10 * 44100
+    assert (out / "continuation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "bpm" in result.stdout
+
+
+def test_presets_lists_both_with_their_facts() -> None:
+    lines = run("presets").stdout
+    for name, facts in {"default": "24000 Hz", "seed": "12000 Hz"}.items():
+        line = next(line for line in lines.splitlines() if line.startswith(name))
+        assert facts in line and "2 ch" in line and "window" in line and "parameters" in line
+    assert "251,778 parameters" in lines
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: p.write_text("not audio at all\n"), "text file"),
+        (lambda p: write_clip(p, np.zeros((2, 48000), np.float32), 48000), "silen"),
+        (
+            lambda p: write_clip(p, np.full((2, 4800), np.nan, np.float32), 48000, subtype="FLOAT"),
+            "NaN",
+        ),
+        (lambda p: p.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" * 50), "corrupt"),
+    ],
+)
+def test_bad_input_gets_one_clear_line_and_is_left_alone(tmp_path: Path, make, words) -> None:
+    clip = tmp_path / "clip.wav"
+    make(clip)
+    before = file_digest(clip)
+    result = run("continue", str(clip), ok=False)
+    message = result.stderr.strip()
+    assert message.startswith("Error: ") and len(message.splitlines()) == 1, message
+    assert words in message and "clip.wav" in message
+    assert file_digest(clip) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.wav"]
+
+
+def test_unknown_model_lists_what_is_available(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "c.wav", procedural_clip(3.0, 22050), 22050)
+    message = run("continue", str(clip), "--model", "jazz-giant", ok=False).stderr
+    assert "jazz-giant" in message and "default" in message and "seed" in message
+    not_a_model = tmp_path / "model.safetensors"
+    not_a_model.write_bytes(b"\x00" * 100)
+    assert (
+        "not a safetensors file"
+        in run("continue", str(clip), "--model", str(not_a_model), ok=False).stderr
+    )
+
+
+def test_length_options_must_make_sense(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "c.wav", procedural_clip(3.0, 22050), 22050)
+    assert "--bpm" in run("continue", str(clip), "--bars", "4", ok=False).stderr
+    assert (
+        "variations"
+        in run("continue", str(clip), "--model", "seed", "--variations", "2", ok=False).stderr
+    )
