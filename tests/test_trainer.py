@@ -87,16 +87,14 @@ def test_stage_one_trains_reconstruction_only(library: Path) -> None:
     assert set(trainer.step_loss(x, x, stage=1)) == {"reconstruction", "total"}
     losses = trainer.step_loss(x, x, stage=2)
     assert set(losses) == {"reconstruction", "prediction", "latent", "total"}
-    before = [p.detach().clone() for p in trainer.model.predictor.parameters()]
     trainer.optimizer.zero_grad()
     trainer.step_loss(x, x, stage=1)["total"].backward()
     assert all(p.grad is None for p in trainer.model.predictor.parameters())
-    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.predictor.parameters()))
 
 
 def test_a_library_with_nothing_usable_says_why(tmp_path: Path) -> None:
     (tmp_path / "a.wav").write_bytes(b"")
-    with pytest.raises(ValueError, match="nothing usable.*empty"):
+    with pytest.raises(ValueError, match=r"nothing usable.*empty"):
         train_library(
             load_preset("default"),
             tmp_path,
