@@ -43,6 +43,7 @@ class ModelConfig:
     positional: str = "none"  # "none" or "sinusoidal"
     predictor: str = "same-frames"  # "same-frames" (the original) or "future-queries"
     variation_dim: int = 0  # size of the random vector a variation is drawn from; 0 = deterministic
+    min_lag_frames: int = 8  # shortest repetition period the future-queries predictor may loop
     decoder_blocks: int = 0  # residual convolution blocks before the iSTFT head
     n_fft: int = 0
     hop: int = 0
@@ -75,6 +76,7 @@ class TrainConfig:
     stft_sizes: tuple[int, ...] = (2048, 512, 128)
     spectral_crop_seconds: float | None = None  # spectral losses on a random crop of each window
     latent_weight: float = 0.0
+    lag_weight: float = 0.0
     best_of: int = 1  # variation vectors tried per pair; the closest one is trained
     pair_hop_seconds: float = 10.0
     max_song_seconds: float | None = None

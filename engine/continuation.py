@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .audio import Audio, AudioError, loudness_db, read_audio, resample, write_audio
+from .model import Sampling
 from .modelfile import LoadedModel
 
 MIN_CLIP_SECONDS = 0.5
@@ -71,23 +72,12 @@ def continue_clip(
     )
     device = next(loaded.model.parameters()).device
     batch = torch.from_numpy(np.tile(inputs, (variations, 1, 1))).to(device)  # [K*G, 2, W]
-    variation = _per_output(
-        torch.randn(variations, config.variation_dim, generator=generator), len(groups)
-    )
+    variation = torch.randn(variations, config.variation_dim, generator=generator)
     pieces: list[np.ndarray] = []
     with torch.inference_mode():
         for _ in range(windows):
-            noise = None
-            if config.variation_dim:
-                frames = loaded.model.frames
-                noise = temperature * _per_output(
-                    torch.randn(variations, config.latent_dim, frames, generator=generator),
-                    len(groups),
-                )
             predicted = loaded.model.continue_window(
-                batch,
-                variation.to(device) if config.variation_dim else None,
-                noise.to(device) if noise is not None else None,
+                batch, _sampling(loaded, variation, len(groups), temperature, generator, device)
             )
             piece = predicted.float().cpu().numpy()  # [K*G, 2, W]
             piece = piece - piece.mean(axis=-1, keepdims=True)  # no DC offset
@@ -136,9 +126,29 @@ def _unpair(stereo: np.ndarray, groups: list[tuple[int, int]], channels: int) ->
     return out
 
 
-def _per_output(values: torch.Tensor, groups: int) -> torch.Tensor:
-    """Repeat each variation's random values for every channel pair of that variation."""
-    return values.repeat_interleave(groups, dim=0)
+def _sampling(
+    loaded: LoadedModel,
+    variation: torch.Tensor,
+    groups: int,
+    temperature: float,
+    generator: torch.Generator,
+    device: torch.device,
+) -> Sampling | None:
+    """One window's random choices per variation, shared by all channel pairs of a variation."""
+    config = loaded.config
+    if config.variation_dim == 0:
+        return None
+    count, frames = variation.shape[0], loaded.model.frames
+    noise = torch.randn(count, config.latent_dim, frames, generator=generator)
+    uniform = torch.rand(count, frames - config.min_lag_frames + 1, generator=generator)
+    gumbel = -torch.log(-torch.log(uniform.clamp(1e-9, 1 - 1e-9)))
+
+    def per_output(values: torch.Tensor) -> torch.Tensor:
+        return values.repeat_interleave(groups, dim=0).to(device)
+
+    return Sampling(
+        per_output(variation), per_output(temperature * noise), per_output(temperature * gumbel)
+    )
 
 
 def _match_loudness(samples: np.ndarray, reference_db: float, rate: int) -> np.ndarray:

@@ -24,6 +24,8 @@ class Output(NamedTuple):
 class LatentPrediction(NamedTuple):
     mean: Tensor  # [batch, latent_dim, frames]
     log_sigma: Tensor | None  # same shape; None for a deterministic predictor
+    lag_logits: Tensor | None = None  # [batch, lags]: which repetition period to continue with
+    lags: Tensor | None = None  # [batch]: the period used, in frames
 
 
 def _activation(name: str) -> nn.Module:
@@ -77,20 +79,46 @@ def latent_frames(config: ModelConfig, samples: int) -> int:
     return length
 
 
+def loop_indices(frames: int, device: torch.device) -> Tensor:
+    """[frames, frames]: row L-1 lists, for each future frame, the input frame that a loop of
+    period L plays there (the input's last L frames, repeated)."""
+    lag = torch.arange(1, frames + 1, device=device)[:, None]
+    step = torch.arange(frames, device=device)[None, :]
+    return frames - lag + step % lag
+
+
+def loop_latent(tokens: Tensor, lags: Tensor) -> Tensor:
+    """Continue [batch, frames, dim] input tokens by looping each one's last `lags` frames."""
+    batch, frames, dim = tokens.shape
+    index = loop_indices(frames, tokens.device)[lags - 1]  # [batch, frames]
+    return tokens.gather(1, index[..., None].expand(batch, frames, dim))
+
+
+def best_lags(latent: Tensor, target: Tensor, min_lag: int) -> Tensor:
+    """For each example, the loop period whose repetition of the input is closest to what
+    really followed (in latent space): the label the lag head learns to predict."""
+    tokens, truth = latent.transpose(1, 2), target.transpose(1, 2)
+    frames = tokens.shape[1]
+    index = loop_indices(frames, tokens.device)[min_lag - 1 :]  # [lags, frames]
+    loops = tokens[:, index]  # [batch, lags, frames, dim]
+    distance = (loops - truth[:, None]).square().mean(dim=(2, 3))
+    return distance.argmin(dim=1) + min_lag
+
+
 class Predictor(nn.Module):
     """The transformer: input latents -> latents of the following window.
 
     `same-frames` is the original: the window attends to itself and each output frame is read
     at the position of an input frame. `future-queries` appends one query token per future
     frame (a learned vector plus its position plus a projection of the variation vector), so
-    the prediction is conditioned on where in the future it is and on which variation to play,
-    and it outputs a Gaussian (mean, log sigma) per frame to sample from.
+    the prediction is conditioned on where in the future it is and on which variation to play.
 
-    Its mean starts from a *pointer*: each future frame attends over the input frames and takes
-    a weighted mix of their latents, to which the head adds a correction. Music repeats itself
-    (the beat, the bar, the phrase), and a mix of real input frames decodes into real sounding
-    frames, where a prediction from scratch under a distance loss decays into the average of
-    all futures: a drone with no beat.
+    Music repeats itself (the beat, the bar, the phrase), and a prediction made from scratch
+    under a distance loss decays into the average of all futures: a drone with no beat. So the
+    future-queries predictor chooses a *period* from a categorical distribution (logits per
+    lag, informed by the input's self-similarity at that lag), continues the input's latents
+    with that period, and adds a predicted correction with a Gaussian spread per frame.
+    Sampling the period and the spread is where variations come from.
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -108,16 +136,27 @@ class Predictor(nn.Module):
         )
         self.transformer = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
         if config.predictor == "future-queries":
+            frames = latent_frames(config, config.window_samples)
             self.input_norm = nn.LayerNorm(dim)
             self.query = nn.Parameter(torch.randn(dim) * 0.02)
             self.variation = nn.Linear(config.variation_dim, dim) if config.variation_dim else None
-            self.pointer_query = nn.Linear(dim, dim)
-            self.pointer_key = nn.Linear(dim, dim)
+            self.lag_head = nn.Linear(dim, frames)
+            self.similarity_scale = nn.Parameter(torch.tensor(3.0))
             self.head = nn.Linear(dim, 2 * dim)
-            nn.init.zeros_(self.head.weight)  # start as a pure pointer with unit spread
+            nn.init.zeros_(self.head.weight)  # start as a pure loop with unit spread
             nn.init.zeros_(self.head.bias)
+            nn.init.zeros_(self.lag_head.weight)
 
-    def forward(self, latent: Tensor, variation: Tensor | None = None) -> LatentPrediction:
+    def forward(
+        self,
+        latent: Tensor,
+        variation: Tensor | None = None,
+        lags: Tensor | None = None,
+        lag_noise: Tensor | None = None,
+    ) -> LatentPrediction:
+        """`lags` forces the loop periods (training); otherwise the most likely period, or a
+        sampled one when `lag_noise` (Gumbel noise times a temperature, [batch, frames]) is given.
+        """
         tokens = latent.transpose(1, 2)  # [batch, frames, dim]
         if self.config.predictor == "same-frames":
             if self.config.positional == "sinusoidal":
@@ -133,14 +172,32 @@ class Predictor(nn.Module):
             if variation is None:
                 variation = tokens.new_zeros(batch, self.config.variation_dim)
             queries = queries + self.variation(variation)[:, None, :]
-        sequence = torch.cat([self.input_norm(tokens) + positions[:frames], queries], dim=1)
-        encoded = self.transformer(sequence)
-        past, future = encoded[:, :frames], encoded[:, frames:]
-        scores = self.pointer_query(future) @ self.pointer_key(past).transpose(1, 2)
-        pointed = (scores / math.sqrt(dim)).softmax(dim=-1) @ tokens
+        normed = self.input_norm(tokens)
+        encoded = self.transformer(torch.cat([normed + positions[:frames], queries], dim=1))
+        future = encoded[:, frames:]
+        lag_logits = self._lag_logits(normed, future)
+        if lags is None:
+            scores = lag_logits if lag_noise is None else lag_logits + lag_noise
+            lags = scores.argmax(dim=1) + self.config.min_lag_frames
         correction, log_sigma = self.head(future).chunk(2, dim=-1)
-        mean = pointed + correction
-        return LatentPrediction(mean.transpose(1, 2), log_sigma.clamp(-7.0, 2.0).transpose(1, 2))
+        mean = loop_latent(tokens, lags) + correction
+        return LatentPrediction(
+            mean.transpose(1, 2), log_sigma.clamp(-7.0, 2.0).transpose(1, 2), lag_logits, lags
+        )
+
+    def _lag_logits(self, normed: Tensor, future: Tensor) -> Tensor:
+        """Logits for periods min_lag..frames: the input's self-similarity at each lag (how well
+        it already repeats with that period) plus what the transformer adds."""
+        frames = normed.shape[1]
+        unit = nn.functional.normalize(normed, dim=-1)
+        gram = unit @ unit.transpose(1, 2)  # [batch, frames, frames]
+        similarity = torch.stack(
+            [gram.diagonal(offset=-lag, dim1=1, dim2=2).mean(dim=1) for lag in range(1, frames)]
+            + [gram.new_zeros(gram.shape[0])],
+            dim=1,
+        )
+        logits = self.similarity_scale * similarity + self.lag_head(future.mean(dim=1))
+        return logits[:, self.config.min_lag_frames - 1 :]
 
 
 class TransposedDecoder(nn.Module):
@@ -244,36 +301,45 @@ class SegueNet(nn.Module):
     def decode(self, latent: Tensor) -> Tensor:
         return self.decoder(latent)
 
-    def predict_latent(self, latent: Tensor, variation: Tensor | None = None) -> LatentPrediction:
-        return self.predictor(latent, variation)
+    def predict_latent(
+        self,
+        latent: Tensor,
+        variation: Tensor | None = None,
+        lags: Tensor | None = None,
+        lag_noise: Tensor | None = None,
+    ) -> LatentPrediction:
+        return self.predictor(latent, variation, lags, lag_noise)
 
-    def future_latent(
-        self, latent: Tensor, variation: Tensor | None = None, noise: Tensor | None = None
-    ) -> Tensor:
-        """The next window's latents: the predicted mean, plus `noise` times its spread.
+    def future_latent(self, latent: Tensor, sampling: Sampling | None = None) -> Tensor:
+        """The next window's latents: the most likely ones, or a sample (see `Sampling`)."""
+        if sampling is None:
+            return self.predict_latent(latent).mean
+        predicted = self.predict_latent(latent, sampling.variation, lag_noise=sampling.lag_noise)
+        return sample_latent(predicted, sampling.noise)
 
-        `variation` ([batch, variation_dim]) picks which continuation to play; `noise` (shaped
-        like the latent, already scaled by the temperature) samples around the predicted mean.
-        """
-        predicted = self.predict_latent(latent, variation)
-        if noise is None or predicted.log_sigma is None:
-            return predicted.mean
-        return predicted.mean + noise * predicted.log_sigma.exp()
-
-    def continue_window(
-        self, waveform: Tensor, variation: Tensor | None = None, noise: Tensor | None = None
-    ) -> Tensor:
+    def continue_window(self, waveform: Tensor, sampling: Sampling | None = None) -> Tensor:
         """Only the prediction: what inference needs, without decoding the reconstruction."""
-        return self.decode(self.future_latent(self.encode(waveform), variation, noise))
+        return self.decode(self.future_latent(self.encode(waveform), sampling))
 
-    def forward(
-        self, waveform: Tensor, variation: Tensor | None = None, noise: Tensor | None = None
-    ) -> Output:
+    def forward(self, waveform: Tensor, sampling: Sampling | None = None) -> Output:
         """Reconstruct the window and predict the next one."""
         latent = self.encode(waveform)
-        return Output(
-            self.decode(latent), self.decode(self.future_latent(latent, variation, noise))
-        )
+        return Output(self.decode(latent), self.decode(self.future_latent(latent, sampling)))
+
+
+class Sampling(NamedTuple):
+    """The random choices behind one variation, each already scaled by the temperature."""
+
+    variation: Tensor | None  # [batch, variation_dim]: which continuation to play
+    noise: Tensor | None  # like the latent: where in the predicted spread to land
+    lag_noise: Tensor | None  # [batch, lags] Gumbel noise: which repetition period to take
+
+
+def sample_latent(predicted: LatentPrediction, noise: Tensor | None) -> Tensor:
+    """The predicted mean plus `noise` times the predicted spread."""
+    if noise is None or predicted.log_sigma is None:
+        return predicted.mean
+    return predicted.mean + noise * predicted.log_sigma.exp()
 
 
 def parameter_count(model: nn.Module) -> int:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from segue.engine.config import ConvSpec
-from segue.engine.model import SegueNet, parameter_count
+from segue.engine.model import SegueNet, best_lags, loop_latent, parameter_count
 from segue.presets import load_preset
 
 
@@ -46,7 +46,7 @@ def test_default_shapes_and_size(default_net: SegueNet) -> None:
     assert parameter_count(default_net) * 4 < 15e6  # fits the 20 MB shipping budget with `seed`
     x = torch.randn(1, 2, config.window_samples)
     with torch.no_grad():
-        out = default_net(x, torch.randn(1, config.variation_dim))
+        out = default_net(x)
     assert out.prediction.shape == x.shape and out.reconstruction.shape == x.shape
 
 
@@ -75,8 +75,9 @@ def test_seed_decoder_has_the_original_gaps_and_default_has_none(default_net: Se
 
 
 def _permuted_frames_change_output(net: SegueNet) -> bool:
-    latent = torch.randn(1, net.config.latent_dim, 24)
-    order = torch.randperm(24, generator=torch.Generator().manual_seed(3))
+    frames = net.frames if net.config.latent_frames is None else 24
+    latent = torch.randn(1, net.config.latent_dim, frames)
+    order = torch.randperm(frames, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         plain = net.predict_latent(latent).mean
         permuted = net.predict_latent(latent[:, :, order]).mean
@@ -90,10 +91,30 @@ def test_only_default_knows_where_a_frame_is(seed_net: SegueNet, default_net: Se
     assert _permuted_frames_change_output(default_net)
 
 
-def test_variation_vector_changes_the_prediction(default_net: SegueNet) -> None:
-    latent = torch.randn(2, default_net.config.latent_dim, 20)
+def test_variation_vector_and_lag_noise_change_the_prediction() -> None:
+    torch.manual_seed(0)
+    net = SegueNet(load_preset("default").model).eval()
+    torch.nn.init.normal_(net.predictor.head.weight, std=0.02)  # as if trained: not zero
+    latent = torch.randn(2, net.config.latent_dim, net.frames)
+    dim = net.config.variation_dim
     with torch.no_grad():
-        a = default_net.predict_latent(latent, torch.randn(2, default_net.config.variation_dim))
-        b = default_net.predict_latent(latent, torch.randn(2, default_net.config.variation_dim))
+        a = net.predict_latent(latent, torch.randn(2, dim))
+        b = net.predict_latent(latent, torch.randn(2, dim))
+        lags = a.lag_logits.shape[1]
+        c = net.predict_latent(latent, lag_noise=torch.randn(2, lags) * 100)
     assert not torch.allclose(a.mean, b.mean)
     assert a.log_sigma is not None and a.log_sigma.shape == a.mean.shape
+    assert not torch.equal(c.lags, a.lags)
+    assert (c.lags >= net.config.min_lag_frames).all() and (c.lags <= net.frames).all()
+
+
+def test_loops_continue_the_last_period_and_the_best_period_is_found() -> None:
+    frames, dim = 40, 3
+    period = 7
+    pattern = torch.randn(period, dim)
+    whole = pattern.repeat(20, 1)[None]  # [1, 140, dim] with period 7
+    tokens, future = whole[:, :frames], whole[:, frames : 2 * frames]
+    looped = loop_latent(tokens, torch.tensor([period]))
+    assert torch.allclose(looped, future)
+    lags = best_lags(tokens.transpose(1, 2), future.transpose(1, 2), min_lag=4)
+    assert int(lags) == period  # the shortest exact period wins ties (argmin takes the first)

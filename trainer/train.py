@@ -13,10 +13,11 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
+from torch.nn import functional
 from tqdm import tqdm
 
 from segue.engine.config import Preset, to_dict
-from segue.engine.model import SegueNet
+from segue.engine.model import LatentPrediction, SegueNet, best_lags, sample_latent
 from segue.engine.modelfile import save_model
 
 from .data import Library, PairDataset, load_library, split_songs
@@ -68,44 +69,51 @@ class Trainer:
         )
 
     def step_loss(self, inputs: Tensor, targets: Tensor, stage: int) -> dict[str, Tensor]:
-        """The losses of one batch; stage 1 is reconstruction only."""
+        """The weighted losses of one batch and their total; stage 1 is reconstruction only."""
         model, train = self.model, self.preset.train
         latent = model.encode(inputs)
         losses = {"reconstruction": self.losses.reconstruction(model.decode(latent), inputs)}
         if stage == 2:
-            prediction, latent_loss = self._predict_best_of(latent, targets)
+            prediction, latent_losses = self._predict(latent, targets)
             losses["prediction"] = self.losses.prediction(prediction, targets)
-            if latent_loss is not None:
-                losses["latent"] = latent_loss
-        total = train.reconstruction_weight * losses["reconstruction"]
-        if stage == 2:
-            total = total + train.prediction_weight * losses["prediction"]
-            if "latent" in losses:
-                total = total + train.latent_weight * losses["latent"]
-        losses["total"] = total
+            losses.update(latent_losses)
+        weights = {
+            "reconstruction": train.reconstruction_weight,
+            "prediction": train.prediction_weight,
+            "latent": train.latent_weight,
+            "lag": train.lag_weight,
+        }
+        losses["total"] = sum(weights[name] * value for name, value in losses.items())
         return losses
 
-    def _predict_best_of(self, latent: Tensor, targets: Tensor) -> tuple[Tensor, Tensor | None]:
-        """Try `best_of` variation vectors per pair and train the one closest to the truth.
+    def _predict(self, latent: Tensor, targets: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """The decoded prediction, and the latent-space losses of a generative predictor.
 
-        Trained this way, different variation vectors learn different plausible futures
-        instead of all collapsing onto their average.
+        The loop period is taught as a classification (the period that best continues the
+        input into the truth). Then `best_of` variation vectors are tried per pair and only
+        the one closest to the truth is trained, so that different vectors learn different
+        plausible futures instead of all collapsing onto their average.
         """
         model, config = self.model, self.preset.model
         if config.variation_dim == 0:
-            predicted = model.predict_latent(latent)
-            return model.decode(predicted.mean), None
-        tries = self.preset.train.best_of
-        batch = latent.shape[0]
-        variation = self._randn(tries * batch, config.variation_dim)
-        predicted = model.predict_latent(latent.repeat(tries, 1, 1), variation)
+            return model.decode(model.predict_latent(latent).mean), {}
         with torch.no_grad():
             target_latent = model.encode(targets)
+            lags = best_lags(latent, target_latent, config.min_lag_frames)
+        tries, batch = self.preset.train.best_of, latent.shape[0]
+        predicted = model.predict_latent(
+            latent.repeat(tries, 1, 1),
+            self._randn(tries * batch, config.variation_dim),
+            lags=lags.repeat(tries),
+        )
         nll = latent_nll(predicted, target_latent.repeat(tries, 1, 1)).view(tries, batch)
         best = nll.argmin(dim=0) * batch + torch.arange(batch, device=latent.device)
-        mean, log_sigma = predicted.mean[best], predicted.log_sigma[best]
-        future = mean + log_sigma.exp() * self._randn(*mean.shape)
-        return model.decode(future), nll.min(dim=0).values.mean()
+        winner = LatentPrediction(predicted.mean[best], predicted.log_sigma[best])
+        future = sample_latent(winner, self._randn(*winner.mean.shape))
+        lag_loss = functional.cross_entropy(
+            predicted.lag_logits, (lags - config.min_lag_frames).repeat(tries)
+        )
+        return model.decode(future), {"latent": nll.min(dim=0).values.mean(), "lag": lag_loss}
 
     def _randn(self, *shape: int) -> Tensor:
         return torch.randn(*shape, generator=self.generator).to(self.device)
