@@ -97,6 +97,9 @@ class Trainer:
         model, config = self.model, self.preset.model
         if config.variation_dim == 0:
             return model.decode(model.predict_latent(latent).mean), {}
+        # The encoder learns from reconstruction only: a latent loss that could reach it would
+        # reward shrinking every latent toward zero.
+        latent = latent.detach()
         with torch.no_grad():
             target_latent = model.encode(targets)
             lags = best_lags(latent, target_latent, config.min_lag_frames)
