@@ -41,9 +41,9 @@ def continue_clip(
 ) -> list[np.ndarray]:
     """K continuations of `audio`, each [channels, round(seconds * rate)] at the clip's own rate.
 
-    Variations come from the model's variation vector (which continuation to play) and from
-    sampling its predicted latent distribution (`temperature` scales that noise); `seed` makes
-    them reproducible.
+    Variations come from sampling the model's prediction: a variation vector (which
+    continuation to play), a repetition period and a spread around each predicted frame;
+    `temperature` scales the sampling, `seed` makes it reproducible.
     """
     config = loaded.config
     if not 0 < seconds <= MAX_CONTINUATION_SECONDS:
@@ -87,7 +87,7 @@ def continue_clip(
                 )
             previous = pieces[-1] if pieces else np.tile(inputs, (variations, 1, 1))
             pieces.append(_smooth_seam(previous, piece, config.sample_rate))
-            batch = predicted
+            batch = torch.from_numpy(pieces[-1]).to(device)  # the next window hears this one
     joined = np.concatenate(pieces, axis=-1)  # [K*G, 2, windows*W]
     results = []
     for k in range(variations):

@@ -118,3 +118,10 @@ def test_length_options_must_make_sense(tmp_path: Path) -> None:
         "variations"
         in run("continue", str(clip), "--model", "seed", "--variations", "2", ok=False).stderr
     )
+
+
+def test_a_folder_or_a_missing_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    for target, words in [(tmp_path, "folder"), (tmp_path / "gone.wav", "no such file")]:
+        message = run("continue", str(target), ok=False).stderr.strip()
+        assert message.startswith("Error: ") and len(message.splitlines()) == 1, message
+        assert words in message.lower()

@@ -41,4 +41,3 @@ def test_typos_and_nonsense_are_refused() -> None:
     with pytest.raises(KeyError, match="default"):
         load_preset("nonexistent")
     assert {"default", "seed"} <= set(available_presets())
-
