@@ -23,6 +23,7 @@ MAX_CONTINUATION_SECONDS = 600.0
 SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
 SILENT_LUFS = -70.0
 MAX_GAIN_DB = 30.0
+SOFT_CLIP_KNEE = 0.9  # -0.9 dBFS: where peaks start to bend
 
 
 def bars_to_seconds(bars: float, bpm: float, beats_per_bar: int = 4) -> float:
@@ -96,7 +97,7 @@ def continue_clip(
         out = resample(channels, config.sample_rate, audio.rate)
         out = _fit_length(out, output_frames)
         out = _smooth_seam(audio.samples[None], out[None], audio.rate)[0]
-        results.append(_keep_under_full_scale(out))
+        results.append(_soft_clip_peaks(out))
     return results
 
 
@@ -181,9 +182,19 @@ def _fit_length(samples: np.ndarray, frames: int) -> np.ndarray:
     return np.pad(samples, [(0, 0), (0, frames - samples.shape[-1])])
 
 
-def _keep_under_full_scale(samples: np.ndarray) -> np.ndarray:
-    peak = float(np.max(np.abs(samples)))
-    return samples * np.float32(0.999 / peak) if peak > 0.999 else samples
+def _soft_clip_peaks(samples: np.ndarray, knee: float = SOFT_CLIP_KNEE) -> np.ndarray:
+    """Keep the output under full scale without turning it down: samples below the knee are
+    untouched, the few peaks above it bend smoothly toward 1.0 (a tanh soft clipper), so the
+    matched loudness survives a continuation with sharper transients than its clip."""
+    magnitude = np.abs(samples)
+    over = magnitude > knee
+    if not over.any():
+        return samples
+    headroom = 1.0 - knee
+    bent = knee + headroom * np.tanh((magnitude[over] - knee) / headroom)
+    out = samples.copy()
+    out[over] = np.sign(samples[over]) * bent
+    return out
 
 
 def output_paths(input_path: Path, output: Path | None, variations: int) -> list[Path]:

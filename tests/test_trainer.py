@@ -86,7 +86,7 @@ def test_stage_one_trains_reconstruction_only(library: Path) -> None:
     x = torch.from_numpy(procedural_clip(16.0, 24000)).reshape(2, 2, -1)[:, :, : 8 * 24000]
     assert set(trainer.step_loss(x, x, stage=1)) == {"reconstruction", "total"}
     losses = trainer.step_loss(x, x, stage=2)
-    assert set(losses) == {"reconstruction", "prediction", "latent", "total"}
+    assert set(losses) == {"reconstruction", "prediction", "latent", "lag", "total"}
     trainer.optimizer.zero_grad()
     trainer.step_loss(x, x, stage=1)["total"].backward()
     assert all(p.grad is None for p in trainer.model.predictor.parameters())
