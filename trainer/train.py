@@ -194,7 +194,6 @@ def train_library(
     progress: bool = True,
 ) -> TrainingResult:
     """Library folder -> trained model file, with what was trained on recorded in its metadata."""
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     songs: Library = load_library(library, preset.model, preset.train)
     if not songs.songs:
         reasons = "; ".join(reason for _, reason in songs.skipped[:3]) or "no audio files found"
