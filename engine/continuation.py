@@ -24,6 +24,7 @@ SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
 SILENT_LUFS = -70.0
 MAX_GAIN_DB = 30.0
 SOFT_CLIP_KNEE = 0.9  # -0.9 dBFS: where peaks start to bend
+DEFAULT_TEMPERATURE = 0.5  # keeps to the likely repetition periods: on tempo, still varied
 
 
 def bars_to_seconds(bars: float, bpm: float, beats_per_bar: int = 4) -> float:
@@ -38,7 +39,7 @@ def continue_clip(
     seconds: float,
     variations: int = 1,
     seed: int | None = None,
-    temperature: float = 1.0,
+    temperature: float = DEFAULT_TEMPERATURE,
 ) -> list[np.ndarray]:
     """K continuations of `audio`, each [channels, round(seconds * rate)] at the clip's own rate.
 
@@ -217,7 +218,7 @@ def continue_file(
     seconds: float,
     variations: int = 1,
     seed: int | None = None,
-    temperature: float = 1.0,
+    temperature: float = DEFAULT_TEMPERATURE,
 ) -> list[Path]:
     """Read a clip (its tail only, for long files), continue it, write each variation atomically."""
     input_path = Path(input_path)

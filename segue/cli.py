@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from segue import __version__
+from segue.engine.continuation import DEFAULT_TEMPERATURE
 
 
 class _Failure(click.ClickException):
@@ -79,10 +80,10 @@ def _model_options(function):
             click.option("--seed", type=int, help="Makes the variations reproducible."),
             click.option(
                 "--temperature",
-                default=1.0,
+                default=DEFAULT_TEMPERATURE,
                 show_default=True,
                 type=float,
-                help="How far a variation may stray from the most likely one.",
+                help="How far a variation may stray: 0 the most likely, 1 as trained.",
             ),
             click.option(
                 "--device",
