@@ -190,12 +190,13 @@ class Predictor(nn.Module):
         it already repeats with that period) plus what the transformer adds."""
         frames = normed.shape[1]
         unit = nn.functional.normalize(normed, dim=-1)
-        gram = unit @ unit.transpose(1, 2)  # [batch, frames, frames]
-        similarity = torch.stack(
-            [gram.diagonal(offset=-lag, dim1=1, dim2=2).mean(dim=1) for lag in range(1, frames)]
-            + [gram.new_zeros(gram.shape[0])],
-            dim=1,
-        )
+        # Mean cosine similarity between each frame and the one `lag` frames earlier, for every
+        # lag at once: the autocorrelation of the frame sequence, through the FFT.
+        spectrum = torch.fft.rfft(unit, n=2 * frames, dim=1)
+        products = torch.fft.irfft(spectrum * spectrum.conj(), n=2 * frames, dim=1)
+        pairs = torch.arange(frames - 1, 0, -1, device=unit.device, dtype=unit.dtype)
+        similarity = products[:, 1:frames].sum(dim=-1) / pairs  # lags 1 .. frames - 1
+        similarity = nn.functional.pad(similarity, (0, 1))  # a whole-window period: no evidence
         logits = self.similarity_scale * similarity + self.lag_head(future.mean(dim=1))
         return logits[:, self.config.min_lag_frames - 1 :]
 
