@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+DEFAULT_TEMPERATURE = 0.5  # sampling: keeps to the likely repetition periods, on tempo, varied
+
 
 @dataclass(frozen=True)
 class ConvSpec:

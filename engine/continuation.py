@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .audio import Audio, AudioError, loudness_db, read_audio, resample, write_audio
+from .config import DEFAULT_TEMPERATURE
 from .model import Sampling
 from .modelfile import LoadedModel
 
@@ -24,7 +25,6 @@ SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
 SILENT_LUFS = -70.0
 MAX_GAIN_DB = 30.0
 SOFT_CLIP_KNEE = 0.9  # -0.9 dBFS: where peaks start to bend
-DEFAULT_TEMPERATURE = 0.5  # keeps to the likely repetition periods: on tempo, still varied
 
 
 def bars_to_seconds(bars: float, bpm: float, beats_per_bar: int = 4) -> float:

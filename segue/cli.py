@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from segue import __version__
-from segue.engine.continuation import DEFAULT_TEMPERATURE
+from segue.engine.config import DEFAULT_TEMPERATURE
 
 
 class _Failure(click.ClickException):

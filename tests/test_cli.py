@@ -123,3 +123,10 @@ def test_a_folder_or_a_missing_file_is_refused_in_one_line(tmp_path: Path) -> No
         message = run("continue", str(target), ok=False).stderr.strip()
         assert message.startswith("Error: ") and len(message.splitlines()) == 1, message
         assert words in message.lower()
+
+
+def test_the_command_starts_without_loading_torch() -> None:
+    """`segue --help` and argument errors answer at once: heavy imports wait for real work."""
+    probe = "import sys, segue.cli; print('torch' in sys.modules, 'numpy' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert loaded.stdout.split() == ["False", "False"], loaded.stderr
