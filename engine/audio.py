@@ -64,6 +64,8 @@ _FFMPEG_SUFFIXES = _suffixes(
     "m4a m4b m4p mp4 m4v aac adts alac wma asf webm weba mka mkv mov 3gp 3g2 amr awb ac3"
     " eac3 dts ape wv tta tak ra rm avi flv mpc dsf dff spx qt"
 )
+# Every suffix read_audio takes: what a library scan or a watch folder looks for.
+AUDIO_SUFFIXES = _SNDFILE_SUFFIXES | _FFMPEG_SUFFIXES
 # Formats whose header frame count is exact: decoding fewer frames means truncation.
 _LOSSY_SNDFILE_FORMATS = frozenset({"MP3", "OGG"})
 _MP3_FRAME = 1152

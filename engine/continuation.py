@@ -73,7 +73,8 @@ def continue_clip(
         seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
     )
     device = next(loaded.model.parameters()).device
-    batch = torch.from_numpy(np.tile(inputs, (variations, 1, 1))).to(device)  # [K*G, 2, W]
+    heard = np.tile(inputs, (variations, 1, 1))  # [K*G, 2, W]: what each window follows
+    batch = torch.from_numpy(heard).to(device)
     variation = torch.randn(variations, config.variation_dim, generator=generator)
     pieces: list[np.ndarray] = []
     with torch.inference_mode():
@@ -87,9 +88,9 @@ def continue_clip(
                 piece[index] = _match_loudness(
                     piece[index], reference[index % len(groups)], config.sample_rate
                 )
-            previous = pieces[-1] if pieces else np.tile(inputs, (variations, 1, 1))
-            pieces.append(_smooth_seam(previous, piece, config.sample_rate))
-            batch = torch.from_numpy(pieces[-1]).to(device)  # the next window hears this one
+            heard = _smooth_seam(heard, piece, config.sample_rate)
+            pieces.append(heard)
+            batch = torch.from_numpy(heard).to(device)  # the next window hears this one
     joined = np.concatenate(pieces, axis=-1)  # [K*G, 2, windows*W]
     results = []
     for k in range(variations):

@@ -15,22 +15,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from segue.engine.audio import AudioError, read_audio, resample, to_stereo
+from segue.engine.audio import AUDIO_SUFFIXES, AudioError, read_audio, resample, to_stereo
 from segue.engine.config import ModelConfig, TrainConfig
 
-AUDIO_SUFFIXES = {
-    ".wav",
-    ".flac",
-    ".ogg",
-    ".oga",
-    ".mp3",
-    ".m4a",
-    ".aac",
-    ".aiff",
-    ".aif",
-    ".opus",
-    ".wma",
-}
 SILENT_WINDOW_RMS = 1e-3  # -60 dBFS: a window this quiet teaches nothing
 
 
