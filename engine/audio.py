@@ -28,7 +28,9 @@ import soxr
 from .atomic import atomic_path
 
 __all__ = [
+    "AUDIO_SUFFIXES",
     "SILENCE_DBFS",
+    "WRITE_SUFFIXES",
     "Audio",
     "AudioError",
     "loudness_db",
@@ -76,6 +78,8 @@ _WRITE_FORMATS = {
     ".mp3": ("MP3", "MPEG_LAYER_III"),
     ".ogg": ("OGG", "VORBIS"),
 }
+WRITE_SUFFIXES = frozenset(_WRITE_FORMATS)
+"""Every suffix write_audio takes: what an output name may end with."""
 _FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
 _MAX_WRITE_CHANNELS = {"MP3": 2, "FLAC": 8}  # libsndfile only says "format not recognised"
 

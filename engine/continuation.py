@@ -9,28 +9,58 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .audio import Audio, AudioError, loudness_db, read_audio, resample, write_audio
+from .audio import (
+    WRITE_SUFFIXES,
+    Audio,
+    AudioError,
+    loudness_db,
+    read_audio,
+    resample,
+    write_audio,
+)
 from .config import DEFAULT_TEMPERATURE
 from .model import Sampling
 from .modelfile import LoadedModel
 
 MIN_CLIP_SECONDS = 0.5
 MAX_CONTINUATION_SECONDS = 600.0
+MAX_VARIATIONS = 16
+DEFAULT_SECONDS = 10.0
 SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
 SILENT_LUFS = -70.0
 MAX_GAIN_DB = 30.0
 SOFT_CLIP_KNEE = 0.9  # -0.9 dBFS: where peaks start to bend
 
 
+Progress = Callable[[float], None]
+"""Told the fraction done after each window; may raise to stop the work (a cancelled job)."""
+
+
 def bars_to_seconds(bars: float, bpm: float, beats_per_bar: int = 4) -> float:
     if bars <= 0 or bpm <= 0 or beats_per_bar <= 0:
         raise ValueError("bars, bpm and beats per bar must be positive")
     return bars * beats_per_bar * 60.0 / bpm
+
+
+def continuation_seconds(
+    seconds: float | None = None,
+    bars: float | None = None,
+    bpm: float | None = None,
+    beats_per_bar: int = 4,
+) -> float:
+    """The one rule for how long a continuation is, for every way of asking (CLI, OSC, sidecar):
+    seconds, or bars with bpm, never both; ten seconds when nothing is said."""
+    if bars is not None or bpm is not None:
+        if seconds is not None or bars is None or bpm is None:
+            raise ValueError("give either seconds, or bars with bpm")
+        return bars_to_seconds(bars, bpm, beats_per_bar)
+    return DEFAULT_SECONDS if seconds is None else seconds
 
 
 def continue_clip(
@@ -40,6 +70,7 @@ def continue_clip(
     variations: int = 1,
     seed: int | None = None,
     temperature: float = DEFAULT_TEMPERATURE,
+    progress: Progress | None = None,
 ) -> list[np.ndarray]:
     """K continuations of `audio`, each [channels, round(seconds * rate)] at the clip's own rate.
 
@@ -50,8 +81,10 @@ def continue_clip(
     config = loaded.config
     if not 0 < seconds <= MAX_CONTINUATION_SECONDS:
         raise ValueError(f"seconds must be in (0, {MAX_CONTINUATION_SECONDS:g}], not {seconds:g}")
-    if variations < 1:
-        raise ValueError("variations must be at least 1")
+    if not 1 <= variations <= MAX_VARIATIONS:
+        raise ValueError(f"variations must be 1 to {MAX_VARIATIONS}, not {variations}")
+    if not 0 <= temperature <= 2:
+        raise ValueError(f"temperature must be 0 to 2, not {temperature:g}")
     if variations > 1 and config.variation_dim == 0:
         raise ValueError(
             "this model is deterministic (the original design has no variation source): "
@@ -78,7 +111,7 @@ def continue_clip(
     variation = torch.randn(variations, config.variation_dim, generator=generator)
     pieces: list[np.ndarray] = []
     with torch.inference_mode():
-        for _ in range(windows):
+        for done in range(1, windows + 1):
             predicted = loaded.model.continue_window(
                 batch, _sampling(loaded, variation, len(groups), temperature, generator, device)
             )
@@ -91,6 +124,8 @@ def continue_clip(
             heard = _smooth_seam(heard, piece, config.sample_rate)
             pieces.append(heard)
             batch = torch.from_numpy(heard).to(device)  # the next window hears this one
+            if progress is not None:
+                progress(done / windows)
     joined = np.concatenate(pieces, axis=-1)  # [K*G, 2, windows*W]
     results = []
     for k in range(variations):
@@ -202,6 +237,8 @@ def _soft_clip_peaks(samples: np.ndarray, knee: float = SOFT_CLIP_KNEE) -> np.nd
 def output_paths(input_path: Path, output: Path | None, variations: int) -> list[Path]:
     """`<out>`, `<out stem>.v2<suffix>`, ...; without an output, `<input>.continuation.wav`."""
     first = output or input_path.with_name(f"{input_path.stem}.continuation.wav")
+    if first.suffix.lower() not in WRITE_SUFFIXES:
+        raise ValueError(f"cannot write '{first}': name it .wav, .flac, .mp3 or .ogg")
     paths = [first] + [
         first.with_name(f"{first.stem}.v{k}{first.suffix}") for k in range(2, variations + 1)
     ]
@@ -220,13 +257,14 @@ def continue_file(
     variations: int = 1,
     seed: int | None = None,
     temperature: float = DEFAULT_TEMPERATURE,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Read a clip (its tail only, for long files), continue it, write each variation atomically."""
     input_path = Path(input_path)
     paths = output_paths(input_path, Path(output) if output else None, variations)
     tail_seconds = 2 * loaded.config.window_seconds + 1.0
     audio = read_audio(input_path, tail_seconds=tail_seconds)
-    results = continue_clip(loaded, audio, seconds, variations, seed, temperature)
+    results = continue_clip(loaded, audio, seconds, variations, seed, temperature, progress)
     return [
         write_audio(path, samples, audio.rate) for path, samples in zip(paths, results, strict=True)
     ]

@@ -39,13 +39,12 @@ def main() -> None:
 
 
 def _seconds(seconds: float | None, bars: float | None, bpm: float | None, beats: int) -> float:
-    from segue.engine.continuation import bars_to_seconds
+    from segue.engine.continuation import continuation_seconds
 
-    if bars is not None or bpm is not None:
-        if seconds is not None or bars is None or bpm is None:
-            raise click.UsageError("give either --seconds, or --bars with --bpm")
-        return bars_to_seconds(bars, bpm, beats)
-    return 10.0 if seconds is None else seconds
+    try:
+        return continuation_seconds(seconds, bars, bpm, beats)
+    except ValueError as error:
+        raise click.UsageError(f"{error} (--seconds, or --bars with --bpm)") from None
 
 
 def _length_options(function):
@@ -201,6 +200,58 @@ def demo(
     click.echo(f"{spec.style} at {spec.bpm:.0f} bpm: wrote {directory}/")
     for path in sorted(directory.iterdir()):
         click.echo(f"  {path.name}")
+
+
+@main.command()
+@click.option(
+    "--model",
+    default="default",
+    show_default=True,
+    help="A shipped model (default, seed) or the path of a model file.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where OSC listens.")
+@click.option("--osc-port", default=9000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--watch",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder to watch: clips in <DIR>/inbox/ come back in <DIR>/outbox/.",
+)
+@click.option(
+    "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
+)
+@click.option(
+    "--token",
+    envvar="SEGUE_TOKEN",
+    help="Shared secret requests must carry (required beyond loopback; one is made if absent).",
+)
+@click.option(
+    "--queue-limit",
+    default=64,
+    show_default=True,
+    type=click.IntRange(1, 10000),
+    help="Jobs that may wait; more are refused as busy.",
+)
+@_fail_clearly
+def serve(model, host, osc_port, watch, device, token, queue_limit) -> None:
+    """Keep a model loaded and continue clips sent over OSC or dropped into a watch folder."""
+    import logging
+    import secrets
+
+    from segue.engine.daemon import Daemon, ServeOptions
+    from segue.engine.device import resolve_device
+    from segue.engine.protocol import is_loopback
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s segue: %(message)s")
+    if not is_loopback(host) and not token:
+        token = secrets.token_urlsafe(16)
+        click.echo(f"listening beyond loopback: requests must carry  token {token}")
+    try:
+        daemon = Daemon(
+            ServeOptions(model, resolve_device(device), host, osc_port, watch, token, queue_limit)
+        )
+    except OSError as error:
+        raise _Failure(f"cannot listen on {host}:{osc_port}: {error.strerror or error}") from None
+    daemon.serve()
 
 
 @main.command()

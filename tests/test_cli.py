@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from conftest import file_digest, procedural_clip, write_clip
-
-SEGUE = str(Path(sys.executable).with_name("segue"))
+from serving import SEGUE
 
 
 def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,234 @@
+"""`segue serve`: the model loaded once, OSC on loopback, a watch folder, one job queue.
+
+The handlers below are the protocol's behaviour (the table of addresses is in `protocol.py`).
+They only check a request and queue a job; the worker thread runs the model and replies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from segue import __version__
+
+from .audio import Audio
+from .continuation import continue_clip, continue_file, output_paths
+from .jobs import BusyError, Job, Worker
+from .modelfile import LoadedModel, open_model
+from .protocol import DONE, ERROR, PONG, PROGRESS, STATUS, OscEndpoint, ProtocolError, Request
+from .requests import ContinueSettings, continue_settings
+from .watchfolder import WatchFolder
+
+log = logging.getLogger("segue.serve")
+
+PROGRESS_INTERVAL_SECONDS = 0.5  # a job shorter than this sends no progress at all
+STOP_GRACE_SECONDS = 600.0  # how long a clean stop waits for the job in flight
+
+
+@dataclass
+class ServeOptions:
+    model: str = "default"
+    device: str | torch.device = "cpu"
+    host: str = "127.0.0.1"
+    port: int = 9000
+    watch: Path | None = None
+    token: str | None = None
+    queue_limit: int = 64
+
+
+class Daemon:
+    def __init__(self, options: ServeOptions) -> None:
+        self.options = options
+        self.model_name = options.model
+        self.model: LoadedModel = _warmed_up(open_model(options.model, options.device))
+        self.started = time.monotonic()
+        self.worker = Worker(options.queue_limit)
+        self.endpoint = OscEndpoint(
+            options.host,
+            options.port,
+            {
+                "/segue/continue": self._continue,
+                "/segue/ping": self._ping,
+                "/segue/status": self._status,
+                "/segue/load": self._load,
+                "/segue/cancel": self._cancel,
+            },
+            options.token,
+        )
+        self.watch = (
+            WatchFolder(options.watch, self._continue_into, self.worker.submit)
+            if options.watch
+            else None
+        )
+        self._stop = threading.Event()
+
+    # --- the protocol's handlers (socket thread: check, queue, return) --------------------
+
+    def _continue(self, request: Request) -> None:
+        try:
+            settings = continue_settings(request.options)
+        except ValueError as error:
+            raise ProtocolError(str(error)) from None
+        clip = _readable_file(str(request.args["input"]))
+        output = _absolute(settings.output, "output") if settings.output else None
+        try:
+            output_paths(clip, output, settings.variations)
+        except ValueError as error:
+            raise ProtocolError(str(error)) from None
+        reply_to, job_id = request.reply_to, request.id
+        started = time.monotonic()
+        last_progress = [started]
+
+        def run(progress) -> str:
+            paths = self._continue_into(clip, output, settings, progress)
+            self.endpoint.reply(reply_to, DONE, job_id, *[str(path) for path in paths])
+            return f"{clip.name} -> {', '.join(str(path) for path in paths)}"
+
+        def report_progress(fraction: float) -> None:
+            now = time.monotonic()
+            if now - last_progress[0] >= PROGRESS_INTERVAL_SECONDS and fraction < 1.0:
+                last_progress[0] = now
+                self.endpoint.reply(reply_to, PROGRESS, job_id, float(fraction))
+
+        job = Job(
+            id=str(job_id),
+            origin=f"osc {request.sender[0]}:{request.sender[1]}",
+            run=run,
+            failed=lambda reason: self.endpoint.reply(reply_to, ERROR, job_id, reason),
+            progress=report_progress,
+        )
+        self._submit(job)
+
+    def _ping(self, request: Request) -> None:
+        self.endpoint.reply(request.reply_to, PONG, __version__, self.model_name)
+
+    def _status(self, request: Request) -> None:
+        self.endpoint.reply(request.reply_to, STATUS, json.dumps(self.status()))
+
+    def _load(self, request: Request) -> None:
+        name = str(request.args["model"])
+
+        def run(progress) -> str:
+            loaded = _warmed_up(open_model(name, self.options.device))
+            self.model, self.model_name = loaded, name  # only this thread uses the model
+            self.endpoint.reply(request.reply_to, STATUS, json.dumps(self.status()))
+            return f"loaded model {name!r}"
+
+        job = Job(
+            id="load",
+            origin=f"osc {request.sender[0]}:{request.sender[1]}",
+            run=run,
+            failed=lambda reason: self.endpoint.reply(request.reply_to, ERROR, "load", reason),
+        )
+        self._submit(job)
+
+    def _cancel(self, request: Request) -> None:
+        if not self.worker.cancel(str(request.id)):
+            raise ProtocolError(f"no job {request.id!r} is queued or running")
+
+    def _submit(self, job: Job) -> None:
+        try:
+            self.worker.submit(job)
+        except BusyError as error:
+            raise ProtocolError(str(error)) from None
+
+    # --- shared by OSC and the watch folder (worker thread) -------------------------------
+
+    def _continue_into(
+        self, clip: Path, output: Path | None, settings: ContinueSettings, progress
+    ) -> list[Path]:
+        return continue_file(
+            self.model,
+            clip,
+            output,
+            settings.seconds,
+            settings.variations,
+            settings.seed,
+            settings.temperature,
+            progress,
+        )
+
+    def status(self) -> dict[str, object]:
+        host, port = self.endpoint.address
+        return {
+            "version": __version__,
+            "model": self.model_name,
+            "preset": self.model.metadata.get("preset"),
+            "sample_rate": self.model.config.sample_rate,
+            "device": str(self.options.device),
+            "osc": f"{host}:{port}",
+            "watch": str(self.watch.root) if self.watch else None,
+            "folders": self.watch.counts() if self.watch else None,
+            "uptime_seconds": round(time.monotonic() - self.started, 1),
+            **self.worker.snapshot(),
+        }
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    def serve(self) -> None:
+        """Serve until SIGINT or SIGTERM; then finish the job in flight and stop cleanly."""
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, self._on_signal)
+        self.worker.start()
+        listener = threading.Thread(target=self.endpoint.serve_forever, name="segue-osc")
+        listener.start()
+        if self.watch:
+            self.watch.start()
+        host, port = self.endpoint.address
+        where = f", watching {self.watch.root}" if self.watch else ""
+        print(
+            f"segue serve: ready; model '{self.model_name}' on {self.options.device}, "
+            f"OSC on {host}:{port}{where}",
+            flush=True,
+        )
+        self._stop.wait()
+        log.info("stopping: no new jobs; finishing the one in flight (signal again: stop now)")
+        self.endpoint.stop_listening()
+        listener.join()
+        if self.watch:
+            self.watch.stop()
+        self.worker.stop(STOP_GRACE_SECONDS)
+        self.endpoint.close()
+        log.info("stopped")
+
+    def _on_signal(self, number: int, frame) -> None:
+        if self._stop.is_set():
+            log.warning("stopping now; the job in flight is left unfinished")
+            os._exit(128 + number)
+        self._stop.set()
+
+
+def _warmed_up(loaded: LoadedModel) -> LoadedModel:
+    """Run the model once, so that the first request does not pay for torch's lazy set-up
+    (about a second on a CPU)."""
+    rate = loaded.config.sample_rate
+    noise = np.random.default_rng(0).normal(0.0, 0.1, (2, rate)).astype(np.float32)
+    continue_clip(loaded, Audio(noise, rate), loaded.config.window_seconds, seed=0)
+    return loaded
+
+
+def _absolute(text: str, what: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        raise ProtocolError(f"the {what} path must be absolute, not {text!r}")
+    return path
+
+
+def _readable_file(text: str) -> Path:
+    path = _absolute(text, "input")
+    if not path.exists():
+        raise ProtocolError(f"no such file: {text}")
+    if not path.is_file():
+        raise ProtocolError(f"not a file: {text}")
+    if not os.access(path, os.R_OK):
+        raise ProtocolError(f"not readable: {text}")
+    return path

@@ -1,0 +1,113 @@
+"""A real `segue serve` process and a real OSC client over UDP on 127.0.0.1, for the tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import build_msg
+
+SEGUE = str(Path(sys.executable).with_name("segue"))
+START_TIMEOUT = 120.0
+
+Reply = tuple[str, list]
+
+
+class Daemon:
+    """`segue serve --osc-port 0 ...` in its own process; stdout and stderr go to files."""
+
+    def __init__(self, folder: Path, *args: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.stdout_path, self.stderr_path = folder / "serve.out", folder / "serve.err"
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "ab") as err:
+            self.process = subprocess.Popen(
+                [SEGUE, "serve", "--osc-port", "0", *args], stdout=out, stderr=err
+            )
+        ready = wait_for(
+            lambda: re.search(r"OSC on ([\d.]+):(\d+)", self.stdout()), START_TIMEOUT, self.process
+        )
+        self.address = (ready.group(1), int(ready.group(2)))
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text()
+
+    def log(self) -> str:
+        return self.stderr_path.read_text()
+
+    def stop(self, number: int = signal.SIGTERM, timeout: float = 60.0) -> int:
+        self.process.send_signal(number)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+    def __enter__(self) -> Daemon:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.process.poll() is None:
+            self.kill()
+
+
+class Client:
+    """One UDP socket on 127.0.0.1 that sends requests and reads the replies sent back to it."""
+
+    def __init__(self, daemon_address: tuple[str, int]) -> None:
+        self.daemon_address = daemon_address
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+
+    def send(self, address: str, *args) -> None:
+        self.socket.sendto(build_msg(address, list(args)).dgram, self.daemon_address)
+
+    def receive(self, timeout: float = 30.0) -> Reply:
+        self.socket.settimeout(timeout)
+        message = OscMessage(self.socket.recv(65536))
+        return message.address, list(message.params)
+
+    def ask(self, address: str, *args, timeout: float = 30.0) -> Reply:
+        """Send and return the first reply that is not progress."""
+        self.send(address, *args)
+        return self.until_final(timeout)
+
+    def until_final(self, timeout: float = 30.0) -> Reply:
+        while True:
+            reply = self.receive(timeout)
+            if reply[0] != "/segue/progress":
+                return reply
+
+    def close(self) -> None:
+        self.socket.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def wait_for(condition: Callable, timeout: float, process: subprocess.Popen | None = None):
+    """Poll until `condition()` is truthy and return it; fail when the process dies first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the process ended with status {process.returncode}")
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout} s")
+
+
+def free_of_temp_files(folder: Path) -> bool:
+    return not [name for name in os.listdir(folder) if name.endswith(".part")]

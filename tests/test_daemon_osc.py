@@ -1,0 +1,253 @@
+"""`segue serve` over OSC: a real daemon process, real UDP sockets on 127.0.0.1, replies by id."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+from conftest import file_digest, procedural_clip, write_clip
+from serving import SEGUE, Client, Daemon, wait_for
+
+import segue
+
+RATE = 44100
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("clips")
+    return write_clip(folder / "take.wav", procedural_clip(10.0, RATE, "rock"), RATE)
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    with Daemon(tmp_path_factory.mktemp("daemon")) as running:
+        yield running
+
+
+@pytest.fixture
+def client(daemon):
+    with Client(daemon.address) as osc:
+        yield osc
+
+
+def test_ping_and_status(client: Client) -> None:
+    assert client.ask("/segue/ping") == ("/segue/pong", [segue.__version__, "default"])
+    address, [text] = client.ask("/segue/status")
+    status = json.loads(text)
+    assert address == "/segue/status"
+    assert status["model"] == "default" and status["device"] == "cpu"
+    assert status["osc"].startswith("127.0.0.1:") and status["watch"] is None
+    assert {"queued", "running", "finished", "failed", "queue_limit"} <= set(status)
+
+
+def test_continue_writes_next_to_the_clip_at_its_rate(client: Client, clip: Path) -> None:
+    before = file_digest(clip)
+    assert client.ask("/segue/continue", 1, str(clip), "seconds", 3.0) == (
+        "/segue/done",
+        [1, str(clip.with_name("take.continuation.wav"))],
+    )
+    info = sf.info(clip.with_name("take.continuation.wav"))
+    assert (info.samplerate, info.channels, info.frames) == (RATE, 2, 3 * RATE)
+    assert file_digest(clip) == before
+
+
+def test_continue_with_every_key(client: Client, clip: Path, tmp_path: Path) -> None:
+    output = tmp_path / "next.flac"
+    reply = client.ask(
+        "/segue/continue", "take-2", str(clip),
+        "bars", 2, "bpm", "120", "beats_per_bar", 3, "variations", 2, "seed", 5,
+        "temperature", 0.3, "output", str(output),
+    )  # fmt: skip
+    assert reply == ("/segue/done", ["take-2", str(output), str(tmp_path / "next.v2.flac")])
+    for path in (output, tmp_path / "next.v2.flac"):
+        assert sf.info(path).frames == 3 * RATE  # 2 bars of 3/4 at 120 bpm
+
+
+def test_replies_go_to_reply_port_on_the_senders_host(daemon: Daemon, clip: Path) -> None:
+    with Client(daemon.address) as sender, Client(daemon.address) as listener:
+        sender.send("/segue/ping", "reply_port", listener.port)
+        assert listener.receive()[0] == "/segue/pong"
+        sender.send("/segue/continue", 3, str(clip), "seconds", 1, "reply_port", listener.port)
+        assert listener.until_final()[:1] == ("/segue/done",)
+
+
+def test_long_jobs_report_progress(client: Client, clip: Path, tmp_path: Path) -> None:
+    client.send("/segue/continue", 4, str(clip), "seconds", 120, "output", str(tmp_path / "o.wav"))
+    fractions = []
+    while (reply := client.receive(60))[0] == "/segue/progress":
+        assert reply[1][0] == 4
+        fractions.append(reply[1][1])
+    assert reply[0] == "/segue/done" and reply[1][0] == 4
+    assert fractions and fractions == sorted(fractions) and 0 < fractions[0] < fractions[-1] < 1
+
+
+def test_cancel_a_running_and_a_queued_job(client: Client, clip: Path, tmp_path: Path) -> None:
+    for job in ("long", "next"):
+        output = str(tmp_path / f"{job}.wav")
+        client.send("/segue/continue", job, str(clip), "seconds", 600, "output", output)
+    client.send("/segue/cancel", "next")
+    client.send("/segue/cancel", "long")
+    replies = {tuple(client.until_final()[1]) for _ in range(2)}
+    assert replies == {("long", "cancelled"), ("next", "cancelled")}
+    assert not list(tmp_path.iterdir())  # nothing half-written is left behind
+    assert client.ask("/segue/cancel", "long") == (
+        "/segue/error", ["long", "no job 'long' is queued or running"]
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("message", "job_id", "reason"),
+    [
+        (("/segue/continue",), "", "needs <id> <input>"),
+        (("/segue/continue", 7), 7, "needs <id> <input>"),
+        (("/segue/continue", 1.5, "/x.wav"), "", "<id> must be an int or a non-empty string"),
+        (("/segue/continue", 7, 42), 7, "<input> must be a file path"),
+        (("/segue/continue", 7, "relative.wav"), 7, "must be absolute"),
+        (("/segue/continue", "a", "/no/such/clip.wav"), "a", "no such file"),
+        (("/segue/continue", 7, "/tmp"), 7, "not a file"),
+        (("/segue/continue", 7, "{clip}", "seconds"), 7, "key value pairs"),
+        (("/segue/continue", 7, "{clip}", 3, 4), 7, "key must be a string"),
+        (("/segue/continue", 7, "{clip}", "seconds", "long"), 7, "seconds must be a number"),
+        (("/segue/continue", 7, "{clip}", "seconds", 0), 7, "seconds must be in"),
+        (("/segue/continue", 7, "{clip}", "variations", 2.5), 7, "must be a whole number"),
+        (("/segue/continue", 7, "{clip}", "variations", 99), 7, "variations must be 1 to 16"),
+        (("/segue/continue", 7, "{clip}", "bars", 4), 7, "bars with bpm"),
+        (("/segue/continue", 7, "{clip}", "colour", "red"), 7, "unknown key 'colour'"),
+        (("/segue/continue", 7, "{clip}", "output", "{clip}"), 7, "refusing to overwrite"),
+        (("/segue/continue", 7, "{clip}", "output", "/tmp/x.aiff"), 7, ".wav, .flac, .mp3"),
+        (("/segue/continue", 7, "{clip}", "reply_port", 70000), 7, "reply_port must be"),
+        (("/segue/ping", "extra"), "", "key value pairs"),
+        (("/segue/ping", "colour", 1), "", "unknown key 'colour'"),
+        (("/segue/load",), "", "needs <model>"),
+        (("/segue/load", "no-such-model"), "load", "unknown model 'no-such-model'"),
+        (("/segue/cancel",), "", "needs <id>"),
+        (("/segue/nonsense", 1, 2), "", "unknown address '/segue/nonsense'"),
+    ],
+)
+def test_malformed_requests_get_an_error_and_the_next_one_works(
+    client: Client, clip: Path, message: tuple, job_id: object, reason: str
+) -> None:
+    address, *args = (str(clip) if value == "{clip}" else value for value in message)
+    client.send(address, *args)
+    assert client.until_final() == ("/segue/error", [job_id, TextWith(reason)])
+    assert client.ask("/segue/ping")[0] == "/segue/pong"
+
+
+class TextWith(str):
+    """Equal to any one-line text that contains this text."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and str(self) in other and "\n" not in other
+
+    __hash__ = str.__hash__
+
+
+def test_garbage_bytes_are_logged_and_ignored(daemon: Daemon, client: Client) -> None:
+    client.socket.sendto(b"\x00\xff not osc at all", daemon.address)
+    client.socket.sendto(b"/segue/ping\x00", daemon.address)  # no type tag string, cut short
+    assert client.ask("/segue/ping")[0] == "/segue/pong"
+    assert "not an OSC message" in daemon.log()
+
+
+def test_a_bad_clip_is_refused_with_its_reason(client: Client, tmp_path: Path) -> None:
+    (tmp_path / "notes.wav").write_text("not audio")
+    silent = write_clip(tmp_path / "silent.wav", procedural_clip(2.0, RATE) * 0, RATE)
+    for job_id, path, reason in ((8, tmp_path / "notes.wav", "text file, not audio"),
+                                 (9, silent, "silent")):  # fmt: skip
+        reply = client.ask("/segue/continue", job_id, str(path))
+        assert reply[0] == "/segue/error" and reply[1][0] == job_id and reason in reply[1][1]
+    assert not (tmp_path / "notes.continuation.wav").exists()
+
+
+def test_a_burst_of_50_from_5_clients_is_answered_50_times(
+    daemon: Daemon, clip: Path, tmp_path: Path
+) -> None:
+    replies: dict[int, list] = {}
+
+    def client_thread(number: int) -> None:
+        with Client(daemon.address) as osc:
+            ids = [number * 10 + k for k in range(10)]
+            for job_id in ids:
+                output = str(tmp_path / f"burst-{job_id}.wav")
+                osc.send("/segue/continue", job_id, str(clip), "seconds", 1, "output", output)
+            for _ in ids:
+                address, args = osc.until_final(120)
+                replies[args[0]] = [address, *args[1:]]
+
+    threads = [threading.Thread(target=client_thread, args=(n,)) for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert sorted(replies) == list(range(50))
+    for job_id, (address, *outputs) in replies.items():
+        assert address == "/segue/done" and outputs == [str(tmp_path / f"burst-{job_id}.wav")]
+
+
+def test_load_another_model_and_refuse_a_file_that_is_not_one(
+    client: Client, clip: Path, tmp_path: Path
+) -> None:
+    fake = tmp_path / "model.safetensors"
+    fake.write_bytes(b"\x80\x04 a pickle, maybe")
+    reply = client.ask("/segue/load", str(fake))
+    assert reply[0] == "/segue/error" and reply[1][0] == "load"
+    assert "not a safetensors file" in reply[1][1]
+
+    address, [text] = client.ask("/segue/load", "seed")
+    assert address == "/segue/status" and json.loads(text)["model"] == "seed"
+    assert client.ask("/segue/ping")[1] == [segue.__version__, "seed"]
+    assert client.ask("/segue/continue", 11, str(clip), "seconds", 1.0)[0] == "/segue/done"
+    assert json.loads(client.ask("/segue/load", "default")[1][0])["model"] == "default"
+
+
+def test_beyond_loopback_needs_a_token_and_a_full_queue_says_busy(
+    tmp_path: Path, clip: Path
+) -> None:
+    with Daemon(tmp_path, "--host", "0.0.0.0", "--queue-limit", "1") as daemon:
+        token = re.search(r"token (\S+)", daemon.stdout()).group(1)
+        with Client(("127.0.0.1", daemon.address[1])) as osc:
+            reply = osc.ask("/segue/ping")
+            assert reply[0] == "/segue/error" and "needs its token" in reply[1][1]
+            assert osc.ask("/segue/ping", "token", "wrong")[0] == "/segue/error"
+            assert osc.ask("/segue/ping", "token", token)[0] == "/segue/pong"
+
+            for job_id in range(4):  # one runs, one waits, the rest are refused
+                osc.send("/segue/continue", job_id, str(clip), "seconds", 60, "token", token,
+                         "output", str(tmp_path / f"q{job_id}.wav"))  # fmt: skip
+                if job_id == 0:
+                    wait_for(lambda: running(daemon, token) == "0", 30)
+            busy = "busy: the queue is full (1 waiting); try again shortly"
+            assert [osc.until_final(60) for _ in range(2)] == [
+                ("/segue/error", [2, busy]),
+                ("/segue/error", [3, busy]),
+            ]
+            # SIGTERM: the job in flight finishes and is answered, the waiting one is told
+            assert daemon.stop(signal.SIGTERM) == 0
+            finals = sorted((args[0], address) for address, args in
+                            (osc.until_final(60) for _ in range(2)))  # fmt: skip
+            assert finals == [(0, "/segue/done"), (1, "/segue/error")]
+    assert "stopped" in daemon.log()
+
+
+def test_serve_refuses_a_model_file_that_is_not_one(tmp_path: Path) -> None:
+    fake = tmp_path / "model.safetensors"
+    fake.write_text("hello")
+    result = subprocess.run(
+        [SEGUE, "serve", "--model", str(fake), "--osc-port", "0"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: cannot load model '{fake}': not a safetensors file")
+
+
+def running(daemon: Daemon, token: str) -> object:
+    with Client(("127.0.0.1", daemon.address[1])) as osc:
+        return json.loads(osc.ask("/segue/status", "token", token)[1][0])["running"]
