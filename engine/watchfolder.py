@@ -86,6 +86,8 @@ class WatchFolder:
         self._thread = threading.Thread(target=self._watch, name="segue-watch", daemon=True)
 
     def start(self) -> None:
+        for temp in self.outbox.glob(".*.part"):  # left by an engine that was killed mid-write
+            temp.unlink(missing_ok=True)
         self._fail_clips_that_stopped_the_engine()
         self._observer.start()
         self._scan()

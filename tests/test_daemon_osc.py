@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import select
+import shutil
 import signal
+import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -251,3 +255,39 @@ def test_serve_refuses_a_model_file_that_is_not_one(tmp_path: Path) -> None:
 def running(daemon: Daemon, token: str) -> object:
     with Client(("127.0.0.1", daemon.address[1])) as osc:
         return json.loads(osc.ask("/segue/status", "token", token)[1][0])["running"]
+
+
+@pytest.mark.skipif(
+    not (shutil.which("oscsend") and shutil.which("oscdump")),
+    reason="liblo-tools is not installed (apt-get install liblo-tools; .ci/run installs it)",
+)
+def test_oscsend_and_oscdump_from_liblo_speak_the_protocol(
+    daemon: Daemon, clip: Path, tmp_path: Path
+) -> None:
+    """An OSC implementation nobody here wrote: liblo's command-line tools. oscsend sends from
+    a throw-away port, so the reply goes to oscdump through reply_port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        dump_port = probe.getsockname()[1]
+    dump = subprocess.Popen(["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
+    output = tmp_path / "liblo.wav"
+    try:
+        time.sleep(0.3)  # oscdump binds its port
+        subprocess.run(
+            ["oscsend", "127.0.0.1", str(daemon.address[1]), "/segue/continue", "issfsssi",
+             "42", str(clip), "seconds", "2.5", "output", str(output), "reply_port",
+             str(dump_port)],
+            check=True, timeout=10,
+        )  # fmt: skip
+        line = read_line(dump, timeout=60)
+    finally:
+        dump.terminate()
+    _timetag, message = line.split(" ", 1)  # oscdump prints the OSC time tag first
+    assert message == f'/segue/done is 42 "{output}"'
+    assert sf.info(output).frames == round(2.5 * RATE)
+
+
+def read_line(process: subprocess.Popen, timeout: float) -> str:
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, "no reply within the timeout"
+    return process.stdout.readline().strip()

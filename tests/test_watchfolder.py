@@ -1,0 +1,185 @@
+"""The watch folder: a real daemon, a real watchdog observer, files written as DAWs write them."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import procedural_clip
+from serving import Daemon, wait_for
+
+RATE = 48000
+
+
+def wav_bytes(seconds: float = 6.0, rate: int = RATE, channels: int = 2, seed: int = 1) -> bytes:
+    samples = procedural_clip(seconds, rate, "techno", seed)[:channels]
+    buffer = io.BytesIO()
+    sf.write(buffer, samples.T, rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def drop(inbox: Path, name: str, data: bytes, sidecar: dict | None = None) -> Path:
+    """What a careful DAW script does: sidecar first, then the clip renamed in whole."""
+    if sidecar is not None:
+        (inbox / Path(name).with_suffix(".json")).write_text(json.dumps(sidecar))
+    temp = inbox / f".{name}.part"
+    temp.write_bytes(data)
+    os.rename(temp, inbox / name)
+    return inbox / name
+
+
+def job_lines(daemon: Daemon, name: str) -> list[str]:
+    return [line for line in daemon.log().splitlines() if f"job inbox/{name} " in line]
+
+
+@pytest.fixture(scope="module")
+def watched(tmp_path_factory):
+    root = tmp_path_factory.mktemp("watch")
+    stale = root / "outbox" / ".old.continuation.wav.0123456789ab.part"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half a file from an engine that was killed")
+    with Daemon(root / "log", "--watch", str(root)) as daemon:
+        yield daemon, root
+    assert not stale.exists()
+
+
+def test_the_four_folders_and_a_dropped_clip(watched) -> None:
+    daemon, root = watched
+    assert {p.name for p in root.iterdir()} >= {"inbox", "outbox", "done", "failed"}
+    data = wav_bytes(channels=1, rate=44100)
+    drop(root / "inbox", "take 1.wav", data)
+    output = root / "outbox" / "take 1.continuation.wav"
+    wait_for(output.exists, 60, daemon.process)
+    info = sf.info(output)
+    assert (info.samplerate, info.channels, info.frames) == (44100, 1, 10 * 44100)
+    wait_for((root / "done" / "take 1.wav").exists, 10)
+    assert (root / "done" / "take 1.wav").read_bytes() == data
+    assert not (root / "inbox" / "take 1.wav").exists()
+    assert len(job_lines(daemon, "take 1.wav")) == 1
+
+
+def test_a_sidecar_sets_bars_variations_and_the_output_name(watched) -> None:
+    daemon, root = watched
+    sidecar = {"bars": 4, "bpm": 120, "variations": 2, "seed": 3, "output": "../escape/next"}
+    drop(root / "inbox", "groove.wav", wav_bytes(seed=2), sidecar)
+    outputs = [root / "outbox" / "next.wav", root / "outbox" / "next.v2.wav"]
+    wait_for(lambda: all(path.exists() for path in outputs), 60, daemon.process)
+    first, second = (sf.read(path)[0] for path in outputs)
+    assert first.shape == second.shape == (8 * RATE, 2)  # 4 bars at 120 bpm
+    assert not np.allclose(first, second)
+    wait_for((root / "done" / "groove.json").exists, 10)
+    assert json.loads((root / "done" / "groove.json").read_text()) == sidecar
+
+
+def test_a_clip_written_slowly_is_read_once_and_whole(watched) -> None:
+    daemon, root = watched
+    data = wav_bytes(seed=3)
+    chunks = [data[i : i + len(data) // 20] for i in range(0, len(data), len(data) // 20)]
+    with open(root / "inbox" / "slow.wav", "wb") as export:  # one handle, like a DAW's export
+        for chunk in chunks:
+            export.write(chunk)
+            export.flush()
+            time.sleep(0.12)
+    with open(root / "inbox" / "appended.wav", "wb"):  # opened and closed for every chunk
+        pass
+    for chunk in chunks:
+        with open(root / "inbox" / "appended.wav", "ab") as export:
+            export.write(chunk)
+        time.sleep(0.2)
+    for name in ("slow", "appended"):
+        wait_for((root / "outbox" / f"{name}.continuation.wav").exists, 60, daemon.process)
+        wait_for((root / "done" / f"{name}.wav").exists, 10)
+        assert (root / "done" / f"{name}.wav").read_bytes() == data
+    assert len([line for line in job_lines(daemon, "slow.wav") if "failed" not in line]) == 1
+    assert not (root / "failed" / "slow.wav").exists()
+    assert not (root / "failed" / "appended.wav").exists()
+
+
+def test_bad_clips_land_in_failed_with_the_reason(watched, tmp_path: Path) -> None:
+    daemon, root = watched
+    nan = np.full((2, RATE), np.nan, dtype=np.float32)
+    sf.write(tmp_path / "nan.wav", nan.T, RATE, subtype="FLOAT")
+    sf.write(tmp_path / "silent.wav", np.zeros((RATE, 2)), RATE)
+    bad = {
+        "notes.wav": (b"these are my lyrics, not audio", None, "not audio"),
+        "empty.wav": (b"", None, "empty"),
+        "cut.wav": (wav_bytes()[:3000], None, "truncated"),
+        "nan.wav": ((tmp_path / "nan.wav").read_bytes(), None, "NaN"),
+        "silent.wav": ((tmp_path / "silent.wav").read_bytes(), None, "silent"),
+        "badside.wav": (wav_bytes(), {"bars": 4}, "bars with bpm"),
+    }
+    for name, (data, sidecar, _) in bad.items():
+        drop(root / "inbox", name, data, sidecar)
+    for name, (data, _, reason) in bad.items():
+        stem = Path(name).stem
+        error = root / "failed" / f"{stem}.error.txt"
+        wait_for(error.exists, 60, daemon.process)
+        text = error.read_text()
+        assert reason in text and text.count("\n") == 1, text
+        assert (root / "failed" / name).read_bytes() == data
+        assert not (root / "outbox" / f"{stem}.continuation.wav").exists()
+
+
+def test_hidden_temp_and_other_files_are_left_alone(watched) -> None:
+    daemon, root = watched
+    names = [".hidden.wav", "export.wav.part", "export.wav.tmp", "backup.wav~", "notes.txt"]
+    for name in names:
+        (root / "inbox" / name).write_bytes(wav_bytes(seconds=1))
+    drop(root / "inbox", "after.wav", wav_bytes(seconds=2))  # a clip after them is served
+    wait_for((root / "outbox" / "after.continuation.wav").exists, 60, daemon.process)
+    time.sleep(0.5)
+    assert all((root / "inbox" / name).exists() for name in names)
+    assert not [line for name in names for line in job_lines(daemon, name)]
+
+
+def test_a_name_already_in_done_is_never_overwritten(watched) -> None:
+    daemon, root = watched
+    first, second = wav_bytes(seed=4), wav_bytes(seed=5)
+    drop(root / "inbox", "again.wav", first)
+    wait_for((root / "done" / "again.wav").exists, 60, daemon.process)
+    drop(root / "inbox", "again.wav", second)
+    wait_for((root / "done" / "again-2.wav").exists, 60, daemon.process)
+    assert (root / "done" / "again.wav").read_bytes() == first
+    assert (root / "done" / "again-2.wav").read_bytes() == second
+
+
+def test_kill_9_mid_job_and_restart_loses_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "watch"
+    inbox = root / "inbox"
+    inbox.mkdir(parents=True)
+    journal = root / ".segue-journal.json"
+
+    def started(name: str, attempts: int):
+        return lambda: journal.exists() and json.loads(journal.read_text()).get(name) == attempts
+
+    # left in the inbox before the engine starts: a long job first, then two short ones
+    drop(inbox, "a-long.wav", wav_bytes(seed=6), {"seconds": 300})
+    drop(inbox, "b.wav", wav_bytes(seed=7))
+    drop(inbox, "c.wav", wav_bytes(seed=8))
+    with Daemon(tmp_path / "log1", "--watch", str(root)) as daemon:
+        wait_for(started("a-long.wav", 1), 60, daemon.process)
+        daemon.kill()
+    assert (inbox / "a-long.wav").exists()
+    with Daemon(tmp_path / "log2", "--watch", str(root)) as daemon:
+        for name in ("a-long", "b", "c"):
+            wait_for((root / "done" / f"{name}.wav").exists, 120, daemon.process)
+            assert (root / "outbox" / f"{name}.continuation.wav").exists()
+        # a clip that stops the engine twice is given up on, with the reason
+        drop(inbox, "d-poison.wav", wav_bytes(seed=9), {"seconds": 300})
+        wait_for(started("d-poison.wav", 1), 60, daemon.process)
+        daemon.kill()
+    with Daemon(tmp_path / "log3", "--watch", str(root)) as daemon:
+        wait_for(started("d-poison.wav", 2), 60, daemon.process)
+        daemon.kill()
+    with Daemon(tmp_path / "log4", "--watch", str(root)) as daemon:
+        error = root / "failed" / "d-poison.error.txt"
+        wait_for(error.exists, 30, daemon.process)
+        assert "the engine stopped 2 times while continuing it" in error.read_text()
+        assert not list(inbox.iterdir())
+        assert json.loads(journal.read_text()) == {}
