@@ -246,9 +246,9 @@ class WatchFolder:
             number += 1
         sidecar = _sidecar(clip)
         try:
-            shutil.move(clip, target)
+            _move(clip, target)
             if sidecar.exists():
-                shutil.move(sidecar, target.with_suffix(".json"))
+                _move(sidecar, target.with_suffix(".json"))
         except OSError as error:
             signature = self._signature(clip)
             if signature is not None:
@@ -296,6 +296,19 @@ class WatchFolder:
         entries = self._journal()
         if entries.pop(clip.name, None) is not None:
             self._write_journal(entries)
+
+
+def _move(source: Path, target: Path) -> None:
+    """Link, then unlink: the clip is always in one folder or both, never in none. A rename out
+    of inbox/ would do the same, but inotify reports it as a "moved from" that watchdog holds
+    back for half a second (to pair it with a "moved to"), and every later event of inbox/,
+    the next clip's arrival among them, waits behind it."""
+    try:
+        os.link(source, target)
+    except OSError:  # no hard links here (another file system, FAT): a plain move
+        shutil.move(source, target)
+        return
+    source.unlink()
 
 
 def _sidecar(clip: Path) -> Path:
