@@ -48,22 +48,22 @@ class ServeOptions:
 class Daemon:
     def __init__(self, options: ServeOptions) -> None:
         self.options = options
+        handlers = {
+            "/segue/continue": self._continue,
+            "/segue/ping": self._ping,
+            "/segue/status": self._status,
+            "/segue/load": self._load,
+            "/segue/cancel": self._cancel,
+        }
+        try:
+            self.endpoint = OscEndpoint(options.host, options.port, handlers, options.token)
+        except OSError as error:
+            where = f"{options.host}:{options.port}"
+            raise ValueError(f"cannot listen on {where}: {error.strerror or error}") from None
         self.model_name = options.model
         self.model: LoadedModel = _warmed_up(open_model(options.model, options.device))
         self.started = time.monotonic()
         self.worker = Worker(options.queue_limit)
-        self.endpoint = OscEndpoint(
-            options.host,
-            options.port,
-            {
-                "/segue/continue": self._continue,
-                "/segue/ping": self._ping,
-                "/segue/status": self._status,
-                "/segue/load": self._load,
-                "/segue/cancel": self._cancel,
-            },
-            options.token,
-        )
         self.watch = (
             WatchFolder(options.watch, self._continue_into, self.worker.submit)
             if options.watch

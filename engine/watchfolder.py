@@ -71,7 +71,11 @@ class WatchFolder:
             self.root / name for name in ("inbox", "outbox", "done", "failed")
         )
         for folder in (self.inbox, self.outbox, self.done, self.failed):
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                reason = f"cannot use {folder} as a watch folder: {error.strerror}"
+                raise ValueError(reason) from None
         self._continue_into = continue_into
         self._submit = submit
         self._lock = threading.Lock()

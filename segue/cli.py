@@ -245,13 +245,8 @@ def serve(model, host, osc_port, watch, device, token, queue_limit) -> None:
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(16)
         click.echo(f"listening beyond loopback: requests must carry  token {token}")
-    try:
-        daemon = Daemon(
-            ServeOptions(model, resolve_device(device), host, osc_port, watch, token, queue_limit)
-        )
-    except OSError as error:
-        raise _Failure(f"cannot listen on {host}:{osc_port}: {error.strerror or error}") from None
-    daemon.serve()
+    options = ServeOptions(model, resolve_device(device), host, osc_port, watch, token, queue_limit)
+    Daemon(options).serve()
 
 
 @main.command()

@@ -240,6 +240,28 @@ def test_beyond_loopback_needs_a_token_and_a_full_queue_says_busy(
     assert "stopped" in daemon.log()
 
 
+def test_serve_refuses_a_port_in_use_and_a_watch_folder_it_cannot_make(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    taken = subprocess.run(
+        [SEGUE, "serve", "--osc-port", str(daemon.address[1])],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert taken.returncode == 1
+    assert taken.stderr.strip() == (
+        f"Error: cannot listen on 127.0.0.1:{daemon.address[1]}: Address already in use"
+    )
+    (tmp_path / "inbox").write_text("a file where the inbox folder should go")
+    blocked = subprocess.run(
+        [SEGUE, "serve", "--osc-port", "0", "--watch", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert blocked.returncode == 1
+    assert blocked.stderr.strip() == (
+        f"Error: cannot use {tmp_path / 'inbox'} as a watch folder: File exists"
+    )
+
+
 def test_serve_refuses_a_model_file_that_is_not_one(tmp_path: Path) -> None:
     fake = tmp_path / "model.safetensors"
     fake.write_text("hello")
