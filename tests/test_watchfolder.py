@@ -61,6 +61,7 @@ def test_the_four_folders_and_a_dropped_clip(watched) -> None:
     wait_for((root / "done" / "take 1.wav").exists, 10)
     assert (root / "done" / "take 1.wav").read_bytes() == data
     assert not (root / "inbox" / "take 1.wav").exists()
+    wait_for(lambda: job_lines(daemon, "take 1.wav"), 10)  # logged once the job has ended
     assert len(job_lines(daemon, "take 1.wav")) == 1
 
 
@@ -96,7 +97,8 @@ def test_a_clip_written_slowly_is_read_once_and_whole(watched) -> None:
         wait_for((root / "outbox" / f"{name}.continuation.wav").exists, 60, daemon.process)
         wait_for((root / "done" / f"{name}.wav").exists, 10)
         assert (root / "done" / f"{name}.wav").read_bytes() == data
-    assert len([line for line in job_lines(daemon, "slow.wav") if "failed" not in line]) == 1
+    wait_for(lambda: job_lines(daemon, "slow.wav"), 10)  # logged once the job has ended
+    assert len(job_lines(daemon, "slow.wav")) == 1  # read once: never while it was growing
     assert not (root / "failed" / "slow.wav").exists()
     assert not (root / "failed" / "appended.wav").exists()
 
