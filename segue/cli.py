@@ -250,6 +250,73 @@ def serve(model, host, osc_port, watch, device, token, queue_limit) -> None:
 
 
 @main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False))
+@click.option("--seconds", type=float, help="Length of the continuation [10].")
+@click.option("--bars", type=float, help="Length in bars (with --bpm).")
+@click.option("--bpm", type=float, help="Tempo of the clip, for --bars.")
+@click.option("--beats-per-bar", type=int, help="For --bars [4].")
+@click.option("--variations", type=int, help="How many different continuations [1].")
+@click.option("--seed", type=int, help="Makes the variations reproducible.")
+@click.option("--temperature", type=float, help="How far a variation may stray [0.5].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write it [next to INPUT as <name>.continuation.wav].",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where the engine listens.")
+@click.option("--port", default=9000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--timeout", default=120.0, show_default=True, type=float, help="Seconds to wait.")
+@click.option("--token", envvar="SEGUE_TOKEN", help="The engine's token, when it needs one.")
+def send(
+    input_path,
+    seconds,
+    bars,
+    bpm,
+    beats_per_bar,
+    variations,
+    seed,
+    temperature,
+    output,
+    host,
+    port,
+    timeout,
+    token,
+) -> None:
+    """Ask a running `segue serve` to continue INPUT; print the file(s) it wrote.
+
+    For DAW scripts and hotkey tools: fast (no model to load), exit status 0 on success,
+    1 with the engine's one-line reason on failure or when no engine answers in time.
+    """
+    from tqdm import tqdm
+
+    from segue.bridge.client import EngineClient, EngineError
+
+    options = {
+        "seconds": seconds,
+        "bars": bars,
+        "bpm": bpm,
+        "beats_per_bar": beats_per_bar,
+        "variations": variations,
+        "seed": seed,
+        "temperature": temperature,
+        "output": str(output.resolve()) if output else None,
+    }
+    progress_bar = tqdm(total=1.0, bar_format="{l_bar}{bar}| {elapsed}", leave=False, disable=None)
+    with progress_bar as bar:
+        try:
+            with EngineClient(host, port, token) as engine:
+                engine.ping(min(timeout, 3.0))
+                paths = engine.continue_clip(
+                    input_path, options, timeout, lambda done: bar.update(done - bar.n)
+                )
+        except EngineError as error:
+            raise _Failure(str(error)) from None
+    for path in paths:
+        click.echo(path)
+
+
+@main.command()
 def presets() -> None:
     """List the model presets: rate, channels, window, size, intent, and whether weights ship."""
     from segue.engine.model import SegueNet, parameter_count
