@@ -33,6 +33,7 @@ __all__ = [
     "WRITE_SUFFIXES",
     "Audio",
     "AudioError",
+    "is_clip",
     "loudness_db",
     "read_audio",
     "resample",
@@ -68,6 +69,18 @@ _FFMPEG_SUFFIXES = _suffixes(
 )
 # Every suffix read_audio takes: what a library scan or a watch folder looks for.
 AUDIO_SUFFIXES = _SNDFILE_SUFFIXES | _FFMPEG_SUFFIXES
+
+
+def is_clip(path: Path) -> bool:
+    """An audio file a person put there, for a library scan or a watch folder: a suffix Segue
+    reads, not hidden (`.name`, also how Segue's own temp files are named), not a backup
+    (`name~`, `~name`). Temp names (`.part`, `.tmp`, `.crdownload`, ...) have no audio suffix."""
+    name = path.name
+    if name.startswith((".", "~")) or name.endswith("~"):
+        return False
+    return path.suffix.lower() in AUDIO_SUFFIXES
+
+
 # Formats whose header frame count is exact: decoding fewer frames means truncation.
 _LOSSY_SNDFILE_FORMATS = frozenset({"MP3", "OGG"})
 _MP3_FRAME = 1152

@@ -29,7 +29,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .atomic import atomic_path
-from .audio import AUDIO_SUFFIXES, WRITE_SUFFIXES
+from .audio import WRITE_SUFFIXES, is_clip
 from .jobs import BusyError, Job
 from .requests import ContinueSettings, continue_settings
 
@@ -42,18 +42,9 @@ RESCAN_SECONDS = 2.0  # a full look at inbox/ in case the OS dropped an event
 SUBMIT_WAIT_SECONDS = 0.5  # how long one try to queue a clip waits when the queue is full
 MAX_ATTEMPTS = 2  # times the engine may stop in the middle of one clip before it is failed
 JOURNAL = ".segue-journal.json"  # clip name -> jobs started on it and not finished
-TEMP_SUFFIXES = frozenset({".part", ".tmp", ".temp", ".crdownload", ".download", ".partial"})
 
 ContinueInto = Callable[[Path, Path, ContinueSettings, Callable[[float], None]], list[Path]]
 Submit = Callable[[Job, float], None]
-
-
-def is_clip(path: Path) -> bool:
-    """An audio file a person put there: not hidden, not a temp file, a suffix Segue reads."""
-    name = path.name
-    if name.startswith((".", "~")) or name.endswith("~"):
-        return False
-    return path.suffix.lower() in AUDIO_SUFFIXES and path.suffix.lower() not in TEMP_SUFFIXES
 
 
 @dataclass

@@ -249,40 +249,63 @@ def serve(model, host, osc_port, watch, device, token, queue_limit) -> None:
     Daemon(options).serve()
 
 
+def _request_options(function):
+    """What a request to the engine may say; left out, the engine's defaults apply."""
+    for option in reversed(
+        [
+            click.option("--seconds", type=float, help="Length of the continuation [10]."),
+            click.option("--bars", type=float, help="Length in bars (with --bpm)."),
+            click.option("--bpm", type=float, help="Tempo of the clip, for --bars."),
+            click.option("--beats-per-bar", type=int, help="For --bars [4]."),
+            click.option("--seed", type=int, help="Makes the variations reproducible."),
+            click.option("--temperature", type=float, help="How far a variation may stray [0.5]."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _engine_options(function):
+    """Where the engine is and how long to wait for it."""
+    for option in reversed(
+        [
+            click.option("--host", default="127.0.0.1", show_default=True),
+            click.option("--port", default=9000, show_default=True, type=click.IntRange(1, 65535)),
+            click.option(
+                "--timeout", default=120.0, show_default=True, type=float, help="Seconds to wait."
+            ),
+            click.option("--token", envvar="SEGUE_TOKEN", help="The engine's token, if any."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _request(seconds, bars, bpm, beats_per_bar, seed, temperature, **more) -> dict[str, object]:
+    """The request's key/value pairs; the engine checks them (one place for the rules)."""
+    return {
+        "seconds": seconds,
+        "bars": bars,
+        "bpm": bpm,
+        "beats_per_bar": beats_per_bar,
+        "seed": seed,
+        "temperature": temperature,
+        **more,
+    }
+
+
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False))
-@click.option("--seconds", type=float, help="Length of the continuation [10].")
-@click.option("--bars", type=float, help="Length in bars (with --bpm).")
-@click.option("--bpm", type=float, help="Tempo of the clip, for --bars.")
-@click.option("--beats-per-bar", type=int, help="For --bars [4].")
 @click.option("--variations", type=int, help="How many different continuations [1].")
-@click.option("--seed", type=int, help="Makes the variations reproducible.")
-@click.option("--temperature", type=float, help="How far a variation may stray [0.5].")
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write it [next to INPUT as <name>.continuation.wav].",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Where the engine listens.")
-@click.option("--port", default=9000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--timeout", default=120.0, show_default=True, type=float, help="Seconds to wait.")
-@click.option("--token", envvar="SEGUE_TOKEN", help="The engine's token, when it needs one.")
-def send(
-    input_path,
-    seconds,
-    bars,
-    bpm,
-    beats_per_bar,
-    variations,
-    seed,
-    temperature,
-    output,
-    host,
-    port,
-    timeout,
-    token,
-) -> None:
+@_request_options
+@_engine_options
+def send(input_path, variations, output, host, port, timeout, token, **request) -> None:
     """Ask a running `segue serve` to continue INPUT; print the file(s) it wrote.
 
     For DAW scripts and hotkey tools: fast (no model to load), exit status 0 on success,
@@ -292,16 +315,9 @@ def send(
 
     from segue.bridge.client import EngineClient, EngineError
 
-    options = {
-        "seconds": seconds,
-        "bars": bars,
-        "bpm": bpm,
-        "beats_per_bar": beats_per_bar,
-        "variations": variations,
-        "seed": seed,
-        "temperature": temperature,
-        "output": str(output.resolve()) if output else None,
-    }
+    options = _request(
+        **request, variations=variations, output=str(output.resolve()) if output else None
+    )
     progress_bar = tqdm(total=1.0, bar_format="{l_bar}{bar}| {elapsed}", leave=False, disable=None)
     with progress_bar as bar:
         try:
@@ -314,6 +330,50 @@ def send(
             raise _Failure(str(error)) from None
     for path in paths:
         click.echo(path)
+
+
+@main.command()
+@click.option(
+    "--clips",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The folder your DAW exports the last bars to; the newest clip there is continued.",
+)
+@click.option("--mapping", default="default", show_default=True, help="A mapping name or file.")
+@click.option("--midi-port", help="The MIDI input to listen to [the first one].")
+@click.option("--list-ports", is_flag=True, help="List the MIDI inputs and stop.")
+@_request_options
+@_engine_options
+def midi(clips, mapping, midi_port, list_ports, host, port, timeout, token, **request) -> None:
+    """Fire continuations from a MIDI controller's pads, keys or buttons (needs segue[midi])."""
+    from segue.bridge.client import EngineClient
+    from segue.bridge.midi import MidiActions, listen, load_mapping
+
+    try:
+        import mido
+    except ImportError:
+        raise _Failure("segue midi needs the MIDI extra: pip install 'segue[midi]'") from None
+    if clips is None and not list_ports:
+        raise click.UsageError("give --clips, the folder your DAW exports clips to")
+    try:
+        loaded = load_mapping(mapping)
+    except ValueError as error:
+        raise _Failure(str(error)) from None
+    try:
+        names = mido.get_input_names()
+        if list_ports:
+            click.echo("\n".join(names) or "no MIDI inputs")
+            return
+        inport = mido.open_input(midi_port or names[0]) if names else None
+    except Exception as error:  # the MIDI backend's own errors: no ALSA sequencer, no port, ...
+        raise _Failure(f"cannot open MIDI: {str(error).splitlines()[0]}") from None
+    if inport is None:
+        raise _Failure("no MIDI input: connect a controller (segue midi --list-ports)")
+    actions = MidiActions(
+        clips, _request(**request), lambda: EngineClient(host, port, token), click.echo, timeout
+    )
+    click.echo(f"listening to '{inport.name}' with mapping '{loaded.name}'; Ctrl-C stops")
+    with inport:
+        listen(inport, loaded, actions)
 
 
 @main.command()

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from segue.engine.audio import AUDIO_SUFFIXES, AudioError, read_audio, resample, to_stereo
+from segue.engine.audio import AudioError, is_clip, read_audio, resample, to_stereo
 from segue.engine.config import ModelConfig, TrainConfig
 
 SILENT_WINDOW_RMS = 1e-3  # -60 dBFS: a window this quiet teaches nothing
@@ -34,13 +34,7 @@ class Library:
 
 
 def find_audio_files(directory: Path) -> list[Path]:
-    return sorted(
-        path
-        for path in Path(directory).rglob("*")
-        if path.suffix.lower() in AUDIO_SUFFIXES
-        and path.is_file()
-        and not path.name.startswith(".")
-    )
+    return sorted(path for path in Path(directory).rglob("*") if is_clip(path) and path.is_file())
 
 
 def load_library(directory: Path, model: ModelConfig, train: TrainConfig) -> Library:
