@@ -15,7 +15,8 @@ def available_presets() -> list[str]:
 
 
 def load_preset(name: str) -> Preset:
-    path = PRESETS_DIR / f"{name}.toml"
+    """A shipped preset by name, or a preset file of your own by its path (`my.toml`)."""
+    path = Path(name) if name.endswith(".toml") else PRESETS_DIR / f"{name}.toml"
     if not path.is_file():
         raise KeyError(f"unknown preset {name!r}: available are {', '.join(available_presets())}")
     data = tomllib.loads(path.read_text())

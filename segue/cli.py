@@ -408,40 +408,171 @@ def generate(directory, songs, seconds, seed, rate) -> None:
     click.echo(f"wrote {len(paths)} songs to {directory}/")
 
 
+_cache_option = click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of decoded songs (made by `segue preprocess`).",
+)
+_preset_option = click.option(
+    "--preset", default="default", show_default=True, help="A preset name or a preset .toml file."
+)
+
+
 @main.command()
 @click.argument("library", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--cache", required=True, type=click.Path(file_okay=False, path_type=Path))
+@_preset_option
+@_fail_clearly
+def preprocess(library, cache, preset) -> None:
+    """Decode a music library once into a cache of arrays (updated, not rebuilt, next time)."""
+    from segue.presets import load_preset
+    from segue.trainer.cache import preprocess as run_preprocess
+
+    songs = run_preprocess(library, cache, load_preset(preset).model.sample_rate)
+    hours = sum(song.frames for song in songs.songs) / songs.sample_rate / 3600
+    click.echo(f"{len(songs.songs)} songs ({hours:.1f} h) in {songs.folder}/")
+    _report_skipped(songs.skipped)
+
+
+@main.command()
+@click.option("--cache", required=True, type=click.Path(file_okay=False, path_type=Path))
+@_preset_option
+@click.option("--hop", type=float, help="Seconds between pair starts [the preset's].")
+@click.option("--seed", default=0, show_default=True, type=int, help="Decides the song split.")
+@_fail_clearly
+def dataset(cache, preset, hop, seed) -> None:
+    """Cut (input window, following window) pairs from a cache; split songs train/validation."""
+    from segue.presets import load_preset
+    from segue.trainer.cache import load_cache
+    from segue.trainer.dataset import save_pairs
+
+    loaded = load_preset(preset)
+    pairs = _pairs(load_cache(cache, loaded.model.sample_rate), loaded, seed, hop)
+    path = save_pairs(pairs)
+    click.echo(
+        f"{len(pairs.train)} training pairs from {len(pairs.train_songs)} songs, "
+        f"{len(pairs.validation)} validation pairs from {len(pairs.validation_songs)}: {path}"
+    )
+
+
+def _pairs(cache, preset, seed, hop, model=None):
+    """Pairs for `model` (the preset's unless fine-tuning another), refusing an empty set."""
+    from segue.trainer.dataset import build_pairs
+
+    model = model or preset.model
+    pairs = build_pairs(cache, model, preset.train, seed, hop or preset.train.pair_hop_seconds)
+    if len(pairs.train) == 0:
+        reasons = (
+            list(cache.skipped.values())[:2]
+            + [
+                f"{source}: shorter than {2 * model.window_seconds:g} s"
+                for source in pairs.too_short
+            ][:2]
+        )
+        raise _Failure(
+            f"nothing usable to train on in '{cache.folder}' "
+            f"({len(cache.songs)} songs read, {len(cache.skipped)} skipped): "
+            + ("; ".join(reasons) or "no audio files found")
+        )
+    return pairs
+
+
+def _report_skipped(skipped: dict[str, str], too_short: list[str] = ()) -> None:
+    if skipped or too_short:
+        click.echo(f"skipped {len(skipped) + len(too_short)} file(s):")
+    for source, reason in sorted(skipped.items()):
+        click.echo(f"  {source}: {reason}")
+    for source in too_short:
+        click.echo(f"  {source}: too short for two windows")
+
+
+@main.command()
+@click.argument(
+    "library", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@_cache_option
 @click.option(
     "-o",
     "--output",
     required=True,
-    type=click.Path(path_type=Path),
-    help="The model file to write (.safetensors).",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The model file to write (.safetensors); its run folder goes beside it.",
 )
-@click.option("--preset", default="default", show_default=True)
+@_preset_option
+@click.option("--epochs", type=click.IntRange(min=1), help="Passes over the training pairs.")
 @click.option("--minutes", type=float, help="Train for this long (wall clock).")
-@click.option("--steps", type=int, help="Train for this many optimiser steps.")
+@click.option("--steps", type=click.IntRange(min=1), help="Train for this many optimiser steps.")
+@click.option(
+    "--from",
+    "init_from",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Fine-tune this model file (e.g. the shipped default) instead of starting fresh.",
+)
+@click.option("--resume", is_flag=True, help="Go on from the run's last checkpoint.")
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--samples-every", default=5, show_default=True, type=click.IntRange(min=1))
 @click.option(
     "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
 )
 @_fail_clearly
-def train(library, output, preset, minutes, steps, seed, device) -> None:
-    """Train a model on a folder of songs (two stages: autoencoder, then the whole network)."""
+def train(
+    library, cache, output, preset, epochs, minutes, steps, init_from, resume, seed,
+    samples_every, device,
+) -> None:  # fmt: skip
+    """Train a model on your songs: LIBRARY (a folder, any audio formats) or a --cache made
+    by `segue preprocess` and `segue dataset`. Two stages: autoencoder, then the whole net."""
+    import os
+
     from segue.engine.device import resolve_device
     from segue.presets import load_preset
-    from segue.trainer.train import Budget, train_library
+    from segue.trainer.cache import default_cache, load_cache
+    from segue.trainer.cache import preprocess as run_preprocess
+    from segue.trainer.dataset import load_pairs, save_pairs
+    from segue.trainer.train import Budget, RunOptions, model_config, run_training
 
-    if (minutes is None) == (steps is None):
-        raise click.UsageError("give exactly one of --minutes or --steps")
-    result = train_library(
-        load_preset(preset), library, output, Budget(steps, minutes), resolve_device(device), seed
+    if library is None and cache is None:
+        raise click.UsageError("give a LIBRARY folder, or --cache made by segue preprocess")
+    if library is not None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise click.UsageError(
+            "under torchrun, prepare the data first (segue preprocess, segue dataset) and "
+            "train with --cache, so that the processes do not all decode the library"
+        )
+    loaded = load_preset(preset)
+    model = model_config(loaded, init_from)
+    if library is not None:
+        cache = cache or default_cache(library)
+        songs = run_preprocess(library, cache, model.sample_rate)
+        pairs = _pairs(songs, loaded, seed, None, model)
+        save_pairs(pairs)
+    else:
+        songs = load_cache(cache, model.sample_rate)
+        pairs = load_pairs(songs, model)
+    options = RunOptions(
+        output=output,
+        budget=Budget(epochs, steps, minutes),
+        device=resolve_device(device),
+        seed=pairs.seed,
+        resume=resume,
+        init_from=init_from,
+        samples_every=samples_every,
     )
+    result = run_training(loaded, pairs, options)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    summary = pairs.summary()
     click.echo(
-        f"trained '{preset}' for {result.steps} steps ({result.stage1_steps} autoencoder-only) "
-        f"in {result.seconds / 60:.1f} min"
+        f"data: {len(summary['train_songs'])} songs for training ({summary['train_pairs']} pairs),"
+        f" {len(summary['validation_songs'])} for validation ({summary['validation_pairs']} pairs)"
     )
+    _report_skipped(songs.skipped, pairs.too_short)
+    click.echo(
+        f"trained '{loaded.name}' for {result.steps} steps ({result.stage1_steps} autoencoder-only"
+        f", {result.epochs} epochs) in {result.seconds / 60:.1f} min, "
+        f"{result.audio_seconds_per_second:.1f} s of audio per second"
+    )
+    if result.best_validation is not None:
+        click.echo(f"best validation loss {result.best_validation:.4f} (epoch {result.best_epoch})")
     for name, value in result.validation.items():
-        click.echo(f"  validation {name}: {value:.4f}")
-    for path, reason in result.skipped:
-        click.echo(f"  skipped {path}: {reason}")
+        click.echo(f"  final validation {name}: {value:.4f}")
+    click.echo(f"samples and progress.png: {result.run_folder}/")
     click.echo(f"model: {result.path}")

@@ -1,114 +1,234 @@
-"""The minimal two-stage trainer: a procedural library in, a model `segue continue` can use out."""
+"""`segue preprocess`, `segue dataset`, `segue train`: a procedural library in, a model out.
+
+The network is `tests/presets/tiny.toml` (the default design at toy size) so that whole runs,
+resumes and two-process runs fit in a test suite on two CPU cores.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import os
+import pickle
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 import torch
 from conftest import procedural_clip
+from safetensors.torch import load_file
+from serving import SEGUE, wait_for
 
 from segue.engine.modelfile import load_model
 from segue.presets import load_preset
-from segue.trainer.data import find_audio_files
+from segue.trainer.cache import load_cache, preprocess
+from segue.trainer.checkpoint import CHECKPOINT, load_checkpoint
+from segue.trainer.dataset import build_pairs
 from segue.trainer.procedural import write_library
-from segue.trainer.train import Budget, Trainer, train_library
+from segue.trainer.train import TrainingStep
 
-SEGUE = str(Path(sys.executable).with_name("segue"))
+TINY = str(Path(__file__).with_name("presets") / "tiny.toml")
+RATE = 12000
+
+
+def segue(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [SEGUE, *args], capture_output=True, text=True, timeout=timeout, **kwargs
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("library")
-    write_library(folder, songs=5, seed=3, seconds=21.0, rate=24000)
+    write_library(folder / "songs", songs=5, seed=3, seconds=12.0, rate=22050)
     (folder / "broken.wav").write_bytes(b"RIFF....WAVEfmt garbage")
+    (folder / "empty.flac").write_bytes(b"")
     (folder / "notes.txt").write_text("not a song")
-    sf.write(folder / "tiny.wav", procedural_clip(3.0, 24000).T, 24000)
+    sf.write(folder / "silence.wav", np.zeros((22050, 2)), 22050)
+    sf.write(folder / "short.wav", procedural_clip(3.0, 22050).T, 22050)
     return folder
 
 
-def _small(name: str, **changes) -> object:
-    preset = load_preset(name)
-    return dataclasses.replace(preset, train=dataclasses.replace(preset.train, **changes))
+def variant(tmp_path: Path, name: str, *replacements: tuple[str, str]) -> str:
+    """The tiny preset with some lines changed, as a preset file of its own."""
+    text = Path(TINY).read_text()
+    for old, new in replacements:
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text.replace('name = "tiny"', f'name = "{name}"'))
+    return str(path)
 
 
-def test_cli_trains_both_stages_and_the_model_continues(library: Path, tmp_path: Path) -> None:
+def test_one_command_trains_reports_bad_files_and_the_model_continues(
+    library: Path, tmp_path: Path
+) -> None:
     model = tmp_path / "mine.safetensors"
-    result = subprocess.run(
-        [SEGUE, "train", str(library), "-o", str(model), "--preset", "default", "--steps", "2"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "2 steps (1 autoencoder-only)" in result.stdout
-    assert (
-        "skipped" in result.stdout and "broken.wav" in result.stdout and "tiny.wav" in result.stdout
-    )
+    result = segue("train", str(library), "--cache", str(tmp_path / "cache"), "-o", str(model),
+                   "--preset", TINY, "--epochs", "2", "--samples-every", "1")  # fmt: skip
+    out = result.stdout
+    assert "data: 4 songs for training" in out and ", 1 for validation" in out
+    assert "skipped 4 file(s):" in out
+    for name, reason in (("broken.wav", "cannot read"), ("empty.flac", "empty"),
+                         ("silence.wav", "silent"), ("short.wav", "too short")):  # fmt: skip
+        assert any(line.strip().startswith(name) and reason in line for line in out.splitlines())
+    assert "notes.txt" not in out
+    assert "2 epochs" in out and "best validation loss" in out and f"model: {model}" in out
+
     metadata = load_model(model).metadata
     data = metadata["data"]
-    assert metadata["preset"] == "default" and metadata["steps"] == 2
+    assert metadata["epochs"] == 2 and metadata["steps"] == 2 * (4 * 9 // 2)  # 9 pairs a song
     assert not set(data["train_songs"]) & set(data["validation_songs"])
-    assert len(data["train_songs"]) + len(data["validation_songs"]) == 5
     assert set(metadata["validation_losses"]) >= {"reconstruction", "prediction", "latent"}
+    run = tmp_path / "mine.run"
+    assert (run / CHECKPOINT).is_file() and (run / "progress.png").stat().st_size > 10_000
+    for epoch in ("epoch-001", "epoch-002"):
+        for name in ("input", "prediction", "truth"):
+            assert sf.info(run / "samples" / epoch / f"{name}.mp3").samplerate == RATE
 
     clip = tmp_path / "clip.wav"
-    sf.write(clip, procedural_clip(9.0, 44100).T, 44100)
-    subprocess.run(
-        [SEGUE, "continue", str(clip), "--model", str(model), "--seconds", "2"],
-        check=True,
-        timeout=120,
-    )
-    assert sf.info(tmp_path / "clip.continuation.wav").frames == 2 * 44100
+    sf.write(clip, procedural_clip(5.0, 44100).T, 44100)
+    segue("continue", str(clip), "--model", str(model), "--seconds", "3")
+    assert sf.info(tmp_path / "clip.continuation.wav").frames == 3 * 44100
 
 
-def test_seed_preset_trains_with_the_original_losses(library: Path, tmp_path: Path) -> None:
-    preset = _small("seed", batch_size=2, accumulation=2)
-    result = train_library(
-        preset,
-        library,
-        tmp_path / "seed.safetensors",
-        Budget(steps=2),
-        torch.device("cpu"),
-        progress=False,
-    )
-    assert (result.steps, result.stage1_steps) == (2, 1)
-    assert set(result.validation) == {"reconstruction", "prediction", "total"}
+def test_three_steps_and_a_cache_that_is_updated_not_rebuilt(library: Path, tmp_path: Path) -> None:
+    songs, cache = tmp_path / "songs", tmp_path / "cache"
+    shutil.copytree(library / "songs", songs)
+    segue("preprocess", str(songs), "--cache", str(cache), "--preset", TINY)
+    folder = cache / f"{RATE}hz"
+    arrays = {path.name: path.stat().st_mtime_ns for path in folder.glob("*.npy")}
+    assert len(arrays) == 5
+
+    sf.write(songs / "new song.wav", procedural_clip(10.0, 44100, "salsa").T, 44100)
+    (songs / sorted(os.listdir(songs))[0]).unlink()
+    result = segue("preprocess", str(songs), "--cache", str(cache), "--preset", TINY)
+    assert result.stdout.startswith("5 songs")
+    after = {path.name: path.stat().st_mtime_ns for path in folder.glob("*.npy")}
+    kept = set(arrays) & set(after)
+    assert len(kept) == 4 and all(arrays[name] == after[name] for name in kept)  # not redone
+    assert len(after) == 5  # the removed song's array is gone, the new one is there
+
+    loaded = load_cache(cache, RATE)
+    song = next(s for s in loaded.songs if s.name == "new song")
+    samples = loaded.samples(song)
+    assert isinstance(samples, np.memmap) and samples.dtype == np.float16
+    assert samples.shape == (2, 10 * RATE)
+
+    result = segue("dataset", "--cache", str(cache), "--preset", TINY, "--seed", "4")
+    assert "validation pairs from 1" in result.stdout
+    model = tmp_path / "three.safetensors"
+    segue("train", "--cache", str(cache), "-o", str(model), "--preset", TINY, "--steps", "3")
+    metadata = load_model(model).metadata
+    assert metadata["steps"] == 3 and metadata["data"]["split_seed"] == 4
 
 
-def test_stage_one_trains_reconstruction_only(library: Path) -> None:
-    preset = _small("default", batch_size=2)
-    trainer = Trainer(preset, torch.device("cpu"))
-    x = torch.from_numpy(procedural_clip(16.0, 24000)).reshape(2, 2, -1)[:, :, : 8 * 24000]
-    assert set(trainer.step_loss(x, x, stage=1)) == {"reconstruction", "total"}
-    losses = trainer.step_loss(x, x, stage=2)
-    assert set(losses) == {"reconstruction", "prediction", "latent", "lag", "total"}
-    trainer.optimizer.zero_grad()
-    trainer.step_loss(x, x, stage=1)["total"].backward()
-    assert all(p.grad is None for p in trainer.model.predictor.parameters())
+def test_the_split_is_by_song_and_from_the_seed(library: Path, tmp_path: Path) -> None:
+    preset = load_preset(TINY)
+    cache = preprocess(library, tmp_path / "cache", RATE, progress=False)
+    splits = [build_pairs(cache, preset.model, preset.train, seed, 1.0) for seed in range(5)]
+    first, again = splits[0], build_pairs(cache, preset.model, preset.train, 0, 1.0)
+    assert first.summary() == again.summary()
+    assert len({tuple(s.summary()["validation_songs"]) for s in splits}) > 1  # seeds differ
+    assert not {s.key for s in first.train_songs} & {s.key for s in first.validation_songs}
+    assert first.train[:, 0].max() < len(first.train_songs)
+    assert len(first.train) == 4 * 9 and len(first.validation) == 9
 
 
-def test_a_library_with_nothing_usable_says_why(tmp_path: Path) -> None:
-    (tmp_path / "a.wav").write_bytes(b"")
-    with pytest.raises(ValueError, match=r"nothing usable.*empty"):
-        train_library(
-            load_preset("default"),
-            tmp_path,
-            tmp_path / "m.safetensors",
-            Budget(steps=1),
-            torch.device("cpu"),
-            progress=False,
-        )
+def test_stage_one_trains_the_autoencoder_only() -> None:
+    preset = load_preset(TINY)
+    from segue.engine.model import SegueNet
+
+    step = TrainingStep(SegueNet(preset.model), preset)
+    x = torch.from_numpy(procedural_clip(4.0, RATE)).reshape(2, 2, -1)[:, :, : 2 * RATE]
+    assert set(step(x, x, stage=1)) == {"reconstruction", "total"}
+    assert set(step(x, x, stage=2)) == {"reconstruction", "prediction", "latent", "lag", "total"}
+    step(x, x, stage=1)["total"].backward()
+    assert all(p.grad is None for p in step.model.predictor.parameters())
+
+
+def test_resume_after_ctrl_c_ends_where_an_unbroken_run_does(library: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    segue("preprocess", str(library), "--cache", str(cache), "--preset", TINY)
+    segue("dataset", "--cache", str(cache), "--preset", TINY)
+    common = ["--cache", str(cache), "--preset", TINY, "--epochs", "4", "--samples-every", "9"]
+    whole = tmp_path / "whole.safetensors"
+    segue("train", *common, "-o", str(whole))
+
+    broken = tmp_path / "broken.safetensors"
+    run = subprocess.Popen([SEGUE, "train", *common, "-o", str(broken)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    checkpoint = tmp_path / "broken.run" / CHECKPOINT
+    wait_for(checkpoint.exists, 120, run)  # the first epoch is done
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    stopped_at = load_checkpoint(tmp_path / "broken.run")["step"]
+    assert 0 < stopped_at < 4 * 18, "the run was to be interrupted in the middle"
+
+    resumed = segue("train", *common, "-o", str(broken), "--resume").stdout
+    assert "72 steps" in resumed  # 4 epochs of 18 steps, as the unbroken run
+    history = load_checkpoint(tmp_path / "broken.run")["history"]
+    assert [entry["epoch"] for entry in history] == [1, 2, 3, 4]
+    expected, got = load_file(whole), load_file(broken)
+    assert all(torch.equal(expected[name], got[name]) for name in expected)
+
+
+def test_two_gloo_processes_train_what_one_process_would(library: Path, tmp_path: Path) -> None:
+    """torchrun, 2 processes x batch 2, against 1 process x batch 4: same pairs per step, and
+    DDP averages the gradients, so the weights agree (to float rounding). For that the preset
+    draws nothing at random (no variation vectors, no random crops) and its losses are means
+    over the batch (L1; the STFT loss's spectral convergence is a ratio over the whole batch,
+    which two half batches do not reproduce)."""
+    exact = [("variation_dim = 4", "variation_dim = 0"), ("best_of = 2", "best_of = 1"),
+             ("spectral_crop_seconds = 1.0\n", ""), ("stft_weight = 1.0", "stft_weight = 0.0"),
+             ("prediction_waveform_loss = false", "prediction_waveform_loss = true")]  # fmt: skip
+    two = variant(tmp_path, "exact", *exact)
+    one = variant(tmp_path, "exact-batch4", *exact, ("batch_size = 2", "batch_size = 4"))
+    cache = tmp_path / "cache"
+    segue("preprocess", str(library), "--cache", str(cache), "--preset", two)
+    segue("dataset", "--cache", str(cache), "--preset", two)
+    train = ["train", "--cache", str(cache), "--steps", "4", "--device", "cpu"]
+    segue(*train, "--preset", one, "-o", str(tmp_path / "one.safetensors"))
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                "--nproc_per_node=2", SEGUE]  # fmt: skip
+    result = subprocess.run(
+        [*torchrun, *train, "--preset", two, "-o", str(tmp_path / "two.safetensors")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    single, pair = (load_model(tmp_path / f"{n}.safetensors") for n in ("one", "two"))
+    assert pair.metadata["processes"] == 2 and pair.metadata["steps"] == 4
+    assert pair.metadata["data"] == single.metadata["data"]  # the same split and pairs
+    weights, other = single.model.state_dict(), pair.model.state_dict()
+    for name, value in weights.items():
+        assert torch.allclose(value, other[name], atol=1e-5, rtol=1e-4), name
+
+
+def test_nothing_usable_fails_and_says_why(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "a.wav").write_bytes(b"")
+    result = subprocess.run(
+        [SEGUE, "train", str(tmp_path / "lib"), "--cache", str(tmp_path / "c"),
+         "-o", str(tmp_path / "m.safetensors"), "--preset", TINY, "--steps", "1"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "nothing usable to train on" in result.stderr and "empty" in result.stderr
     assert not (tmp_path / "m.safetensors").exists()
 
 
-def test_finds_audio_of_every_kind_recursively(tmp_path: Path) -> None:
-    for name in ["a.wav", "sub/b.FLAC", "sub/deeper/c.mp3", "d.m4a", ".hidden.wav", "e.txt"]:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_bytes(b"x")
-    found = [p.relative_to(tmp_path).as_posix() for p in find_audio_files(tmp_path)]
-    assert found == ["a.wav", "d.m4a", "sub/b.FLAC", "sub/deeper/c.mp3"]
+def test_a_checkpoint_never_runs_code(tmp_path: Path) -> None:
+    class Trap:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'sprung'}",))
+
+    (tmp_path / CHECKPOINT).write_bytes(pickle.dumps({"model": Trap()}))
+    with pytest.raises(ValueError, match="cannot resume from"):
+        load_checkpoint(tmp_path)
+    assert not (tmp_path / "sprung").exists()
