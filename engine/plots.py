@@ -18,7 +18,6 @@ def plot_continuation(
     clip: np.ndarray, continuation: np.ndarray, rate: int, path: str | os.PathLike, title: str = ""
 ) -> Path:
     """Waveform (clip then continuation, in two colours) above their joined spectrogram."""
-    path = Path(path)
     mono_clip, mono_next = clip.mean(axis=0), continuation.mean(axis=0)
     seam = len(mono_clip) / rate
     figure, (wave, spectrum) = plt.subplots(2, 1, figsize=(12, 6), sharex=True)
@@ -38,10 +37,16 @@ def plot_continuation(
     spectrum.axvline(seam, color="white", lw=1, ls="--")
     spectrum.set_ylabel("frequency (Hz)")
     spectrum.set_xlabel("time (s)")
+    return save_figure(figure, path, dpi=100)
+
+
+def save_figure(figure: plt.Figure, path: str | os.PathLike, dpi: int) -> Path:
+    """Write a PNG atomically (a viewer never shows half a picture) and free the figure."""
+    path = Path(path)
     figure.tight_layout()
     try:
         with atomic_path(path) as temp:
-            figure.savefig(temp, dpi=100, format="png")
+            figure.savefig(temp, dpi=dpi, format="png")
     finally:
         plt.close(figure)
     return path

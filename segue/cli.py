@@ -345,6 +345,8 @@ def send(input_path, variations, output, host, port, timeout, token, **request) 
 @_engine_options
 def midi(clips, mapping, midi_port, list_ports, host, port, timeout, token, **request) -> None:
     """Fire continuations from a MIDI controller's pads, keys or buttons (needs segue[midi])."""
+    import contextlib
+
     from segue.bridge.client import EngineClient
     from segue.bridge.midi import MidiActions, listen, load_mapping
 
@@ -372,7 +374,7 @@ def midi(clips, mapping, midi_port, list_ports, host, port, timeout, token, **re
         clips, _request(**request), lambda: EngineClient(host, port, token), click.echo, timeout
     )
     click.echo(f"listening to '{inport.name}' with mapping '{loaded.name}'; Ctrl-C stops")
-    with inport:
+    with inport, contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
         listen(inport, loaded, actions)
 
 

@@ -127,6 +127,13 @@ def test_three_steps_and_a_cache_that_is_updated_not_rebuilt(library: Path, tmp_
     metadata = load_model(model).metadata
     assert metadata["steps"] == 3 and metadata["data"]["split_seed"] == 4
 
+    tuned = tmp_path / "tuned.safetensors"  # --from: fine-tune the model just trained
+    segue("train", "--cache", str(cache), "-o", str(tuned), "--from", str(model), "--preset",
+          TINY, "--steps", "2")  # fmt: skip
+    assert load_model(tuned).metadata["fine_tuned_from"] == str(model)
+    start, end = load_file(model), load_file(tuned)
+    assert any(not torch.equal(start[name], end[name]) for name in start)
+
 
 def test_the_split_is_by_song_and_from_the_seed(library: Path, tmp_path: Path) -> None:
     preset = load_preset(TINY)

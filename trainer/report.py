@@ -10,19 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.ticker import MaxNLocator
 
-from segue.engine.atomic import atomic_path
 from segue.engine.audio import Audio, write_audio
 from segue.engine.continuation import continue_clip
 from segue.engine.model import SegueNet
 from segue.engine.modelfile import LoadedModel
+from segue.engine.plots import save_figure
 
 SAMPLE_SEED = 0  # the same draw every epoch, so the samples show the model change, not the dice
 
@@ -76,10 +73,4 @@ def plot_progress(
         axes[2, column].set_xlabel("time (s)")
     axes[1, 0].set_ylabel("amplitude")
     axes[2, 0].set_ylabel("frequency (Hz)")
-    figure.tight_layout()
-    try:
-        with atomic_path(path) as temp:
-            figure.savefig(temp, dpi=90, format="png")
-    finally:
-        plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=90)

@@ -90,7 +90,7 @@ class TrainingResult:
     stage1_steps: int
     epochs: int  # completed
     seconds: float
-    audio_seconds_per_second: float
+    audio_seconds_per_second: float  # trained per second of training steps (not validation)
     validation: dict[str, float]
     best_validation: float | None
     best_epoch: int | None
@@ -193,13 +193,23 @@ class Trainer:
                 find_unused_parameters=True,  # stage 1 leaves the transformer out
             )
         self.step = self.stage1_steps = self.epoch = self.batch_in_epoch = 0
-        self.elapsed = 0.0
+        self.elapsed = 0.0  # wall clock of the whole run, validation and samples included
+        self.stepping = 0.0  # of that, the time spent in training steps: what throughput counts
         self.history: list[dict[str, float]] = []
         self.stop_requested = False
 
     @property
     def model(self) -> SegueNet:
         return self.step_module.model
+
+    def throughput(self) -> float:
+        """Audio seconds (input and following window of every pair, every process) trained per
+        second spent in training steps."""
+        train, world = self.preset.train, self.ranks.world
+        per_step = (
+            train.batch_size * train.accumulation * world * 2 * self.model.config.window_seconds
+        )
+        return per_step * self.step / max(self.stepping, 1e-9)
 
     # --- state -----------------------------------------------------------------------------
 
@@ -212,6 +222,7 @@ class Trainer:
             "epoch": self.epoch,
             "batch_in_epoch": self.batch_in_epoch,
             "elapsed": self.elapsed,
+            "stepping": self.stepping,
             "history": self.history,
             "config": json.dumps(to_dict(self.model.config)),
             "train_config": json.dumps(to_dict(self.preset.train)),
@@ -230,7 +241,8 @@ class Trainer:
             raise ValueError(f"the checkpoint was made with --seed {state['seed']}: use it again")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        for key in ("step", "stage1_steps", "epoch", "batch_in_epoch", "elapsed", "history"):
+        keys = ("step", "stage1_steps", "epoch", "batch_in_epoch", "elapsed", "stepping", "history")
+        for key in keys:
             setattr(self, key, state[key])
 
     def checkpoint(self) -> None:
@@ -292,8 +304,6 @@ class Trainer:
                 f"only {len(trainset)} training pairs: one step needs {need}; add songs longer "
                 f"than {2 * self.model.config.window_seconds:g} s"
             )
-        pair_seconds = 2 * self.model.config.window_seconds
-        audio_per_step = train.batch_size * train.accumulation * self.ranks.world * pair_seconds
         bar = tqdm(
             total=options.budget.total_steps(steps_per_epoch),
             initial=self.step,
@@ -318,8 +328,10 @@ class Trainer:
                         break
                     done = options.budget.fraction_done(self.step, steps_per_epoch, seconds)
                     stage = 1 if done < train.stage1_fraction else 2
+                    step_started = time.monotonic()
                     batches = [_collate(trainset, part) for part in indices]
                     loss = self.train_step(batches, stage)
+                    self.stepping += time.monotonic() - step_started
                     epoch_losses.append(loss)
                     self.step += 1
                     self.stage1_steps += stage == 1
@@ -330,9 +342,7 @@ class Trainer:
                         epoch=self.epoch + 1,
                         stage=stage,
                         loss=f"{loss:.4f}",
-                        audio_s_per_s=f"{audio_per_step * bar.n / max(self.elapsed, 1e-9):.1f}"
-                        if self.step
-                        else "-",
+                        audio_s_per_s=f"{self.throughput():.1f}",
                     )
                     if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
                         self.checkpoint()
@@ -360,6 +370,12 @@ class Trainer:
                 entry["train_total"] = sum(losses) / len(losses)
             entry.update({f"validation_{k}": v for k, v in self.validate(validation).items()})
             self.history.append(entry)
+            if self.options.progress:
+                losses = {k: v for k, v in entry.items() if k not in ("epoch", "step")}
+                tqdm.write(
+                    f"epoch {self.epoch}: "
+                    + ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in losses.items())
+                )
             if self.epoch % self.options.samples_every == 0 and len(validation):
                 self.listening_sample(validation)
         self.checkpoint()
@@ -437,11 +453,6 @@ def run_training(preset: Preset, pairs: Pairs, options: RunOptions) -> TrainingR
         if "validation_total" in entry
     ]
     best = min(scored) if scored else (None, None)
-    pair_seconds = 2 * model.config.window_seconds
-    trained_audio = (
-        trainer.step * preset.train.batch_size * preset.train.accumulation * ranks.world
-        * pair_seconds
-    )  # fmt: skip
     return TrainingResult(
         path=path,
         run_folder=options.run_folder,
@@ -449,7 +460,7 @@ def run_training(preset: Preset, pairs: Pairs, options: RunOptions) -> TrainingR
         stage1_steps=trainer.stage1_steps,
         epochs=trainer.epoch,
         seconds=trainer.elapsed,
-        audio_seconds_per_second=trained_audio / max(trainer.elapsed, 1e-9),
+        audio_seconds_per_second=trainer.throughput(),
         validation=result_validation,
         best_validation=best[0],
         best_epoch=best[1],

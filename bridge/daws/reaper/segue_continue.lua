@@ -6,7 +6,7 @@
 -- the answer with reaper.defer, so you can keep working. Your render settings are saved before
 -- the render and restored right after it.
 --
--- Set-up, key binding, OSC and MIDI triggers: bridge/daws/reaper/README.md in Segue.
+-- Set-up, key binding, OSC and MIDI triggers: the REAPER section of Segue's README.md.
 
 local CONFIG = {
   -- The folder given to `segue serve --watch` ("~" is your home folder).
