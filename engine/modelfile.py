@@ -91,15 +91,20 @@ def _first_line(error: Exception) -> str:
 
 def open_model(name_or_path: str, device: str | torch.device = "cpu") -> LoadedModel:
     """A shipped model by preset name (`default`, `seed`) or a model file by path."""
+    return load_model(model_path(name_or_path), device)
+
+
+def model_path(name_or_path: str | os.PathLike) -> Path:
+    """The file of a shipped model (by preset name) or of a model file (by path)."""
     from segue.presets import available_presets, shipped_model_path
 
     shipped = [name for name in available_presets() if shipped_model_path(name).is_file()]
-    if name_or_path in shipped:
-        return load_model(shipped_model_path(name_or_path), device)
+    if str(name_or_path) in shipped:
+        return shipped_model_path(str(name_or_path))
     path = Path(name_or_path)
     if path.is_file():
-        return load_model(path, device)
+        return path
     raise ModelFileError(
-        f"unknown model {name_or_path!r}: use a shipped model ({', '.join(shipped) or 'none'}) "
-        "or the path of a .safetensors model file"
+        f"unknown model {str(name_or_path)!r}: use a shipped model "
+        f"({', '.join(shipped) or 'none'}) or the path of a .safetensors model file"
     )

@@ -507,11 +507,16 @@ def _report_skipped(skipped: dict[str, str], too_short: list[str] = ()) -> None:
 @click.option(
     "--from",
     "init_from",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Fine-tune this model file (e.g. the shipped default) instead of starting fresh.",
+    help="Fine-tune this model (a shipped one like default, or a file) instead of starting fresh.",
 )
 @click.option("--resume", is_flag=True, help="Go on from the run's last checkpoint.")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Initial weights and random draws; with LIBRARY also the song split.",
+)
 @click.option("--samples-every", default=5, show_default=True, type=click.IntRange(min=1))
 @click.option(
     "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
@@ -526,6 +531,7 @@ def train(
     import os
 
     from segue.engine.device import resolve_device
+    from segue.engine.modelfile import model_path
     from segue.presets import load_preset
     from segue.trainer.cache import default_cache, load_cache
     from segue.trainer.cache import preprocess as run_preprocess
@@ -540,6 +546,7 @@ def train(
             "train with --cache, so that the processes do not all decode the library"
         )
     loaded = load_preset(preset)
+    init_from = model_path(init_from) if init_from else None
     model = model_config(loaded, init_from)
     if library is not None:
         cache = cache or default_cache(library)
@@ -553,7 +560,7 @@ def train(
         output=output,
         budget=Budget(epochs, steps, minutes),
         device=resolve_device(device),
-        seed=pairs.seed,
+        seed=seed,
         resume=resume,
         init_from=init_from,
         samples_every=samples_every,

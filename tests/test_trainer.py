@@ -228,6 +228,11 @@ def test_nothing_usable_fails_and_says_why(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "nothing usable to train on" in result.stderr and "empty" in result.stderr
     assert not (tmp_path / "m.safetensors").exists()
+    unknown = subprocess.run(
+        [SEGUE, "train", str(tmp_path / "lib"), "-o", str(tmp_path / "m.safetensors"),
+         "--from", "no-such", "--steps", "1"], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert unknown.returncode == 1 and "unknown model 'no-such'" in unknown.stderr
 
 
 def test_a_checkpoint_never_runs_code(tmp_path: Path) -> None:
