@@ -240,7 +240,7 @@ def test_a_checkpoint_never_runs_code(tmp_path: Path) -> None:
         def __reduce__(self):
             return (os.system, (f"touch {tmp_path / 'sprung'}",))
 
-    (tmp_path / CHECKPOINT).write_bytes(pickle.dumps({"model": Trap()}))
+    (tmp_path / CHECKPOINT).write_bytes(pickle.dumps({"model": Trap()}, protocol=2))
     with pytest.raises(ValueError, match="cannot resume from"):
         load_checkpoint(tmp_path)
     assert not (tmp_path / "sprung").exists()
