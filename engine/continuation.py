@@ -52,14 +52,14 @@ def continuation_seconds(
     seconds: float | None = None,
     bars: float | None = None,
     bpm: float | None = None,
-    beats_per_bar: int = 4,
+    beats_per_bar: int | None = None,
 ) -> float:
     """The one rule for how long a continuation is, for every way of asking (CLI, OSC, sidecar):
-    seconds, or bars with bpm, never both; ten seconds when nothing is said."""
+    seconds, or bars with bpm (in 4/4 unless told), never both; ten seconds when nothing is said."""
     if bars is not None or bpm is not None:
         if seconds is not None or bars is None or bpm is None:
             raise ValueError("give either seconds, or bars with bpm")
-        return bars_to_seconds(bars, bpm, beats_per_bar)
+        return bars_to_seconds(bars, bpm, 4 if beats_per_bar is None else beats_per_bar)
     return DEFAULT_SECONDS if seconds is None else seconds
 
 

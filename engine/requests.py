@@ -50,7 +50,7 @@ def continue_settings(options: Mapping[str, object]) -> ContinueSettings:
         values.get("seconds"),
         values.get("bars"),
         values.get("bpm"),
-        values.get("beats_per_bar", 4),
+        values.get("beats_per_bar"),
     )
     return ContinueSettings(
         seconds=seconds,

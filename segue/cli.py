@@ -38,7 +38,9 @@ def main() -> None:
     """Segue continues music: give it the last bars you played, it plays what comes next."""
 
 
-def _seconds(seconds: float | None, bars: float | None, bpm: float | None, beats: int) -> float:
+def _seconds(
+    seconds: float | None, bars: float | None, bpm: float | None, beats: int | None
+) -> float:
     from segue.engine.continuation import continuation_seconds
 
     try:
@@ -48,12 +50,13 @@ def _seconds(seconds: float | None, bars: float | None, bpm: float | None, beats
 
 
 def _length_options(function):
+    """How long a continuation is; the rule (and its defaults) is `continuation_seconds`."""
     for option in reversed(
         [
             click.option("--seconds", type=float, help="Length of the continuation [10]."),
             click.option("--bars", type=float, help="Length in bars (with --bpm)."),
             click.option("--bpm", type=float, help="Tempo of the clip, for --bars."),
-            click.option("--beats-per-bar", default=4, show_default=True, type=int),
+            click.option("--beats-per-bar", type=int, help="For --bars [4]."),
         ]
     ):
         function = option(function)
@@ -253,16 +256,12 @@ def _request_options(function):
     """What a request to the engine may say; left out, the engine's defaults apply."""
     for option in reversed(
         [
-            click.option("--seconds", type=float, help="Length of the continuation [10]."),
-            click.option("--bars", type=float, help="Length in bars (with --bpm)."),
-            click.option("--bpm", type=float, help="Tempo of the clip, for --bars."),
-            click.option("--beats-per-bar", type=int, help="For --bars [4]."),
             click.option("--seed", type=int, help="Makes the variations reproducible."),
             click.option("--temperature", type=float, help="How far a variation may stray [0.5]."),
         ]
     ):
         function = option(function)
-    return function
+    return _length_options(function)
 
 
 def _engine_options(function):
