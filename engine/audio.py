@@ -25,6 +25,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from . import loudness
 from .atomic import atomic_path
 
 __all__ = [
@@ -49,8 +50,6 @@ SILENCE_DBFS = -90.0
 _SILENCE_PEAK = 10.0 ** (SILENCE_DBFS / 20.0)
 _MAX_CHANNELS = 64  # more than this is almost surely a [frames, channels] array passed by mistake
 _MINUS_3_DB = 1.0 / math.sqrt(2.0)  # ITU-R BS.775 fold-down gain for centre and surrounds
-_LOUDNESS_BLOCK_S = 0.4  # pyloudnorm's (BS.1770) gating block
-_BS1770_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)  # L R C Ls Rs, as pyloudnorm weighs them
 
 
 def _suffixes(words: str) -> frozenset[str]:
@@ -441,16 +440,13 @@ def to_stereo(samples: np.ndarray) -> np.ndarray:
 
 
 def loudness_db(samples: np.ndarray, rate: int) -> float:
-    """Integrated loudness in LUFS (ITU-R BS.1770 via pyloudnorm).
+    """Integrated loudness in LUFS (ITU-R BS.1770, see `loudness.py`).
 
-    Clips shorter than pyloudnorm's 0.4 s block fall back to RMS dBFS with the channel
-    powers summed and weighted as BS.1770 does (no K-weighting), which agrees with LUFS
-    for mid-frequency material (a mono full-scale sine: -3.0 either way). 6 channels are
-    taken as 5.1 (LFE ignored); more than 6 are folded with to_stereo first. Digital
-    silence gives -inf.
+    Clips shorter than one 0.4 s gating block fall back to RMS dBFS with the channel powers
+    summed and weighted as BS.1770 does (no K-weighting), which agrees with LUFS for
+    mid-frequency material (a mono full-scale sine: -3.0 either way). 6 channels are taken as
+    5.1 (LFE ignored); more than 6 are folded with to_stereo first. Digital silence gives -inf.
     """
-    import pyloudnorm  # slow-ish import, only paid by the callers that measure
-
     data = _channels_first(samples).astype(np.float64)
     if not np.isfinite(data).all():
         raise ValueError("cannot measure loudness of NaN or infinite samples")
@@ -461,14 +457,11 @@ def loudness_db(samples: np.ndarray, rate: int) -> float:
     frames = data.shape[1]
     if frames == 0:
         return float("-inf")
-    if frames < _LOUDNESS_BLOCK_S * rate:
-        gains = np.asarray(_BS1770_GAINS[: data.shape[0]])
+    if frames < loudness.BLOCK_SECONDS * rate:
+        gains = np.asarray(loudness.CHANNEL_GAINS[: data.shape[0]])
         power = float(np.sum(gains * np.mean(data * data, axis=1)))
         return 10.0 * math.log10(power) if power > 0.0 else float("-inf")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "possible clipped samples", empty-gate means
-        value = float(pyloudnorm.Meter(rate).integrated_loudness(data.T))
-    return value if math.isfinite(value) else float("-inf")
+    return loudness.integrated_loudness(data, rate)
 
 
 # --------------------------------------------------------------------------- writing
