@@ -54,23 +54,25 @@ SEGUE = str(Path(sys.executable).with_name("segue"))
 
 
 class ModelClock:
-    """Sums the time spent inside the network's forward passes during `continue_clip`, by
-    wrapping the one method the continuation loop calls per window (synchronising the GPU)."""
+    """Sums the time spent inside the network during `continue_clip`, by wrapping the two
+    methods the continuation loop calls (synchronising the GPU before reading the clock)."""
 
     def __init__(self, loaded: LoadedModel) -> None:
         self.seconds = 0.0
         self.device = next(loaded.model.parameters()).device
-        inner = loaded.model.continue_window
+        for name in ("encode", "continue_latent"):
+            setattr(loaded.model, name, self._timed(getattr(loaded.model, name)))
 
+    def _timed(self, method: Callable) -> Callable:
         def timed(*args, **kwargs):
             started = time.perf_counter()
-            result = inner(*args, **kwargs)
+            result = method(*args, **kwargs)
             if self.device.type == "cuda":
                 torch.cuda.synchronize()
             self.seconds += time.perf_counter() - started
             return result
 
-        loaded.model.continue_window = timed
+        return timed
 
 
 def median_of(repeats: int, run: Callable[[int], tuple[float, float]]) -> tuple[float, float]:

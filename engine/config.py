@@ -134,5 +134,7 @@ def _validate(config: ModelConfig) -> None:
         raise ValueError("predictor must be 'same-frames' or 'future-queries'")
     if config.latent_dim % config.heads:
         raise ValueError("the latent size must be divisible by the number of heads")
-    if config.decoder == "istft" and (config.n_fft <= 0 or config.hop <= 0):
-        raise ValueError("an istft decoder needs n_fft and hop")
+    if config.decoder == "istft" and (
+        config.hop <= 0 or config.n_fft % config.hop or config.n_fft // config.hop < 2
+    ):
+        raise ValueError("an istft decoder needs a hop that divides n_fft at least twice")

@@ -25,7 +25,7 @@ from .audio import (
     write_audio,
 )
 from .config import DEFAULT_TEMPERATURE
-from .model import Sampling
+from .model import DECODER_REACH_FRAMES, Sampling
 from .modelfile import LoadedModel
 
 MIN_CLIP_SECONDS = 0.5
@@ -33,6 +33,7 @@ MAX_CONTINUATION_SECONDS = 600.0
 MAX_VARIATIONS = 16
 DEFAULT_SECONDS = 10.0
 SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
+SEAM_DECAYS = 25  # time constants after which the rest of the step (e^-25) is below 1e-10
 SILENT_LUFS = -70.0
 MAX_GAIN_DB = 30.0
 SOFT_CLIP_KNEE = 0.9  # -0.9 dBFS: where peaks start to bend
@@ -105,17 +106,24 @@ def continue_clip(
     generator = torch.Generator().manual_seed(
         seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
     )
-    device = next(loaded.model.parameters()).device
+    model = loaded.model
+    device = next(model.parameters()).device
     heard = np.tile(inputs, (variations, 1, 1))  # [K*G, 2, W]: what each window follows
-    batch = torch.from_numpy(heard).to(device)
     variation = torch.randn(variations, config.variation_dim, generator=generator)
+    per_frame = config.window_samples // model.frames
     pieces: list[np.ndarray] = []
     with torch.inference_mode():
+        # Every variation hears the same clip first: encode it once, not K times.
+        latent = model.encode(torch.from_numpy(inputs).to(device)).repeat(variations, 1, 1)
         for done in range(1, windows + 1):
-            predicted = loaded.model.continue_window(
-                batch, _sampling(loaded, variation, len(groups), temperature, generator, device)
+            needed = min(config.window_samples, model_frames - (done - 1) * config.window_samples)
+            frames = min(model.frames, math.ceil(needed / per_frame) + DECODER_REACH_FRAMES)
+            predicted = model.continue_latent(
+                latent,
+                _sampling(loaded, variation, len(groups), temperature, generator, device),
+                frames=frames,
             )
-            piece = predicted.float().cpu().numpy()  # [K*G, 2, W]
+            piece = predicted[..., :needed].float().cpu().numpy()  # [K*G, 2, needed]
             piece = piece - piece.mean(axis=-1, keepdims=True)  # no DC offset
             for index in range(piece.shape[0]):
                 piece[index] = _match_loudness(
@@ -123,7 +131,8 @@ def continue_clip(
                 )
             heard = _smooth_seam(heard, piece, config.sample_rate)
             pieces.append(heard)
-            batch = torch.from_numpy(heard).to(device)  # the next window hears this one
+            if done < windows:  # the next window hears this one
+                latent = model.encode(torch.from_numpy(heard).to(device))
             if progress is not None:
                 progress(done / windows)
     joined = np.concatenate(pieces, axis=-1)  # [K*G, 2, windows*W]
@@ -209,8 +218,11 @@ def _smooth_seam(before: np.ndarray, after: np.ndarray, rate: int) -> np.ndarray
     """
     last, slope = before[..., -1], before[..., -1] - before[..., -2]
     step = (last + slope) - after[..., 0]
-    decay = np.exp(-np.arange(after.shape[-1]) / (SEAM_SECONDS * rate)).astype(np.float32)
-    return after + step[..., None] * decay
+    reach = min(after.shape[-1], math.ceil(SEAM_DECAYS * SEAM_SECONDS * rate))
+    decay = np.exp(-np.arange(reach) / (SEAM_SECONDS * rate)).astype(np.float32)
+    out = after.copy()
+    out[..., :reach] += step[..., None] * decay
+    return out
 
 
 def _fit_length(samples: np.ndarray, frames: int) -> np.ndarray:

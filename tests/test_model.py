@@ -6,7 +6,13 @@ import pytest
 import torch
 
 from segue.engine.config import ConvSpec
-from segue.engine.model import SegueNet, best_lags, loop_latent, parameter_count
+from segue.engine.model import (
+    DECODER_REACH_FRAMES,
+    SegueNet,
+    best_lags,
+    loop_latent,
+    parameter_count,
+)
 from segue.presets import load_preset
 
 
@@ -118,3 +124,38 @@ def test_loops_continue_the_last_period_and_the_best_period_is_found() -> None:
     assert torch.allclose(looped, future)
     lags = best_lags(tokens.transpose(1, 2), future.transpose(1, 2), min_lag=4)
     assert int(lags) == period  # the shortest exact period wins ties (argmin takes the first)
+
+
+def test_decoder_synthesis_is_torch_istft(default_net: SegueNet) -> None:
+    """The decoder's own overlap-add (faster on CPU) computes what torch.istft computes,
+    and lets gradients through for training."""
+    decoder, config = default_net.decoder, default_net.config
+    spectrum = torch.randn(3, config.n_fft // 2 + 1, 57, dtype=torch.complex64, requires_grad=True)
+    ours = decoder._synthesise(spectrum)
+    reference = torch.istft(
+        spectrum,
+        config.n_fft,
+        config.hop,
+        window=decoder.window,
+        center=True,
+        length=57 * config.hop,
+    )
+    assert torch.allclose(ours, reference, atol=1e-5)
+    ours.square().sum().backward()
+    assert spectrum.grad is not None and torch.isfinite(spectrum.grad).all()
+
+
+@pytest.mark.parametrize("net_name", ["default_net", "seed_net"])
+def test_a_partial_window_is_the_start_of_the_whole_one(net_name: str, request) -> None:
+    """The last window of a continuation decodes only the frames it needs (plus a margin for
+    the decoder's reach); the audio it keeps is the start of the whole window's audio."""
+    net: SegueNet = request.getfixturevalue(net_name)
+    torch.manual_seed(1)
+    latent = torch.randn(1, net.config.latent_dim, net.frames)
+    with torch.no_grad():
+        whole = net.continue_latent(latent)
+        part = net.continue_latent(latent, frames=net.frames // 3)
+    per_frame = whole.shape[-1] // net.frames
+    assert part.shape[-1] == per_frame * (net.frames // 3)
+    kept = per_frame * (net.frames // 3 - DECODER_REACH_FRAMES)
+    assert torch.allclose(part[..., :kept], whole[..., :kept], atol=1e-5)
