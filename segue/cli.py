@@ -609,3 +609,119 @@ def train(
         click.echo(f"  final validation {name}: {value:.4f}")
     click.echo(f"samples and progress.png: {result.run_folder}/")
     click.echo(f"model: {result.path}")
+
+
+@main.command("eval")
+@click.argument("data", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-m",
+    "--model",
+    "models",
+    multiple=True,
+    help="A model to evaluate: a shipped one (default, seed) or a model file; "
+    "repeat to compare several in one table [default].",
+)
+@click.option(
+    "--pairs",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Pairs to cut, spread over the songs.",
+)
+@click.option(
+    "--variations",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Continuations per input; 2 or more also measures how different they are.",
+)
+@click.option(
+    "--seconds", default=8.0, show_default=True, type=float, help="Length of each continuation."
+)
+@click.option(
+    "--input-seconds",
+    type=float,
+    help="Input every system hears [the longest window of the models].",
+)
+@click.option(
+    "--trained",
+    default="refuse",
+    show_default=True,
+    type=click.Choice(["refuse", "skip", "flag"]),
+    help="Songs a model trained on (listed in its file): refuse to run, leave them out, "
+    "or keep them and flag their pairs.",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Pair positions and draws.")
+@click.option(
+    "--temperature",
+    default=DEFAULT_TEMPERATURE,
+    show_default=True,
+    type=float,
+    help="The models' sampling temperature.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the results as JSON on stdout (the table then goes to stderr).",
+)
+@click.option(
+    "--report",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write DIR/index.html (players and spectrograms per pair), DIR/distributions.png "
+    "and DIR/results.json.",
+)
+@click.option(
+    "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
+)
+@_fail_clearly
+def eval_command(
+    data, models, pairs, variations, seconds, input_seconds, trained, seed, temperature,
+    as_json, report, device,
+) -> None:  # fmt: skip
+    """Score models against honest baselines on held-out songs.
+
+    DATA (a folder of songs in any format, or one file) is cut into pairs: an input and the
+    true continuation that followed it. Every model (-m, repeated) and five baselines
+    (silence, noise, drone, loop, truth) continue each input; one table gives each system's
+    mean over the pairs of phase-invariant measures (↓ lower is better, ↑ higher):
+
+    \b
+      mel ↓      log-mel distance to the truth (dB, 3 resolutions)
+      frames ↓   Fréchet distance of log-mel frame statistics (fails drones, blur)
+      tempo ↓    tempo off the input's, half/double time folded (%)
+      pulse ↓    beat clarity against the truth's (|log2 ratio|)
+      highs ↓    share of power above 3 kHz against the truth's (dB: muffled output)
+      chroma ↑   harmony like the truth's (cosine of mean-removed chroma)
+      loud ↓     loudness against the truth's (LU)
+      seam ↓     spectral jump at the join (times the input's own)
+      copy ≈T    how much is a copy of the input (best: the truth's own score)
+      spread ↑   with --variations K: log-mel distance between variations (dB),
+                 and over their distance to the truth (spread/T, 1 is ideal)
+
+    A model file lists the songs it trained on; DATA songs among them are refused
+    unless --trained says otherwise.
+
+    \b
+    segue eval songs/ -m default -m seed -m mine.safetensors --pairs 20 --variations 4
+    """
+    import json
+
+    from segue.engine.device import resolve_device
+    from segue.engine.modelfile import open_model
+    from segue.trainer.evaluate import model_names, table
+    from segue.trainer.evaluate import run as run_evaluation
+
+    given = list(models) or ["default"]
+    where = resolve_device(device)
+    loaded = {
+        name: open_model(text, where) for name, text in zip(model_names(given), given, strict=True)
+    }
+    results = run_evaluation(
+        data, loaded, pairs, variations, seconds, input_seconds, seed, temperature, trained, report
+    )
+    click.echo(table(results), err=as_json)
+    if as_json:
+        click.echo(json.dumps(results.to_json(), indent=1, ensure_ascii=False))
+    if report is not None:
+        click.echo(f"report: {report / 'index.html'}", err=as_json)

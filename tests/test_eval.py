@@ -1,0 +1,295 @@
+"""`segue eval`: every measure on cases where the right answer is known, the baselines, the
+pairs and the training-song check, and the real command end to end on procedural songs."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.signal
+from click.testing import CliRunner
+from conftest import write_clip
+from serving import SEGUE
+
+from segue.cli import main
+from segue.engine.modelfile import open_model, save_model
+from segue.trainer import baselines, metrics
+from segue.trainer.evaluate import EVAL_RATE, cut_pairs, find_songs, is_training_song, model_names
+from segue.trainer.procedural import generate_song, song_spec
+
+RATE = EVAL_RATE
+SPLIT = 8.0  # seconds of input before the truth
+LENGTH = 6.0  # seconds of truth
+
+
+def _cut(song: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    split, end = round(SPLIT * RATE), round((SPLIT + LENGTH) * RATE)
+    return song[:, :split], song[:, split:end]
+
+
+@pytest.fixture(scope="module")
+def rock():
+    """(spec, input, truth): a procedural rock song, its first 8 s and the 6 s that follow."""
+    spec = song_spec(3, style="rock")
+    return (spec, *_cut(generate_song(spec, SPLIT + LENGTH, RATE)))
+
+
+@pytest.fixture(scope="module")
+def ballad():
+    """A procedural ballad: sparse, so a click or a copy stands out."""
+    spec = song_spec(5, style="ballad")
+    return (spec, *_cut(generate_song(spec, SPLIT + LENGTH, RATE)))
+
+
+@pytest.fixture(scope="module")
+def techno():
+    """A procedural techno track: a steady beat whose last bar loops well."""
+    spec = song_spec(5, style="techno")
+    return (spec, *_cut(generate_song(spec, SPLIT + LENGTH, RATE)))
+
+
+def _variant(spec, **changes) -> np.ndarray:
+    """The same song (same seed: same parts) with its key or tempo changed: the truth's part."""
+    return _cut(generate_song(dataclasses.replace(spec, **changes), SPLIT + LENGTH, RATE))[1]
+
+
+def _rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+def test_a_muffled_copy_scores_worse_on_the_highs(rock) -> None:
+    _, _, truth = rock
+    low, high = scipy.signal.butter(4, 1500 / (RATE / 2))
+    muffled = scipy.signal.lfilter(low, high, truth).astype(np.float32)
+    assert metrics.high_frequency_error(truth, truth, RATE) == 0.0
+    assert metrics.high_frequency_error(muffled, truth, RATE) > 10.0
+    assert metrics.log_mel_distance(truth, truth, RATE) == 0.0
+    assert metrics.log_mel_distance(muffled, truth, RATE) > 5.0
+    assert metrics.frame_distance(muffled, truth, RATE) > metrics.frame_distance(truth, truth, RATE)
+
+
+def test_a_transposed_copy_scores_worse_on_chroma_and_noise_scores_low(rock) -> None:
+    spec, _, truth = rock
+    transposed = _variant(spec, key=(spec.key + 6) % 12)  # a tritone away: other pitch classes
+    assert metrics.chroma_similarity(truth, truth, RATE) == pytest.approx(1.0)
+    assert metrics.chroma_similarity(transposed, truth, RATE) < 0.3
+    assert metrics.chroma_similarity(np.zeros_like(truth), truth, RATE) == 0.0
+    noise = [np.random.default_rng(k).standard_normal(truth.shape) * 0.1 for k in range(4)]
+    scores = [metrics.chroma_similarity(n.astype(np.float32), truth, RATE) for n in noise]
+    assert np.mean(scores) < 0.5
+
+
+def test_a_tempo_changed_copy_scores_worse_on_tempo(rock) -> None:
+    spec, before, truth = rock
+    faster = _variant(spec, bpm=spec.bpm * 1.2)
+    assert metrics.tempo_bpm(before, RATE) == pytest.approx(spec.bpm, rel=0.02)
+    assert metrics.tempo_error(truth, before, RATE) < 2.0
+    assert metrics.tempo_error(faster, before, RATE) == pytest.approx(20.0, abs=3.0)
+    assert metrics.tempo_error(np.zeros_like(truth), before, RATE) == metrics.MAX_TEMPO_ERROR
+    assert metrics.fold_octaves(2.0) == 1.0 and metrics.fold_octaves(0.5) == 1.0
+    assert metrics.fold_octaves(1.2) == pytest.approx(1.2)
+
+
+def test_a_drone_fails_frame_realism_and_pulse_where_the_truth_and_a_loop_pass(techno) -> None:
+    _, before, truth = techno
+    drone = baselines.drone(before, truth.shape[1], RATE, _rng())
+    loop = baselines.loop(before, truth.shape[1], RATE, _rng())
+    frames = {
+        name: metrics.frame_distance(x, truth, RATE)
+        for name, x in (("drone", drone), ("loop", loop), ("truth", truth))
+    }
+    pulse = {
+        name: metrics.pulse_error(x, truth, RATE)
+        for name, x in (("drone", drone), ("loop", loop), ("truth", truth))
+    }
+    assert frames["truth"] < 1e-3 < frames["loop"] < frames["drone"]
+    assert pulse["truth"] == 0.0 and pulse["loop"] < 1.0 < 2.0 < pulse["drone"]
+    assert metrics.pulse_clarity(drone, RATE) < 0.15 < 0.3 < metrics.pulse_clarity(truth, RATE)
+
+
+def test_a_loop_is_a_copy_and_new_material_is_not(ballad) -> None:
+    _, before, truth = ballad
+    loop = baselines.loop(before, truth.shape[1], RATE, _rng())
+    other = _cut(generate_song(song_spec(6, style="techno"), SPLIT + LENGTH, RATE))[1]
+    copy = {
+        name: metrics.copy_score(x, before, RATE)
+        for name, x in (("loop", loop), ("truth", truth), ("other", other))
+    }
+    assert copy["loop"] > 0.8
+    assert copy["truth"] < copy["loop"] - 0.1
+    assert copy["other"] < 0.5
+    assert metrics.copy_score(np.zeros_like(truth), before, RATE) == 0.0
+
+
+def test_loudness_difference_of_a_copy_at_minus_6_db_is_6(rock) -> None:
+    _, _, truth = rock
+    half = truth * np.float32(10 ** (-6 / 20))
+    assert metrics.loudness_difference(half, truth, RATE) == pytest.approx(6.0, abs=0.05)
+    assert metrics.loudness_difference(truth, truth, RATE) == 0.0
+
+
+def test_a_clicky_seam_scores_worse_than_a_smooth_one(ballad) -> None:
+    _, before, truth = ballad
+    smooth = metrics.seam_jump(truth, before, RATE)
+    clicky = metrics.seam_jump(truth + np.float32(0.5), before, RATE)  # starts 0.5 away
+    assert smooth < 1.5 < 2 * smooth < clicky
+    assert metrics.seam_jump(np.zeros_like(truth), before, RATE) > 3.0
+
+
+def test_identical_variations_have_no_spread(rock) -> None:
+    _, before, truth = rock
+    assert metrics.variation_spread([truth, truth, truth], truth, RATE) == (0.0, 0.0)
+    noises = [
+        baselines.noise(before, truth.shape[1], RATE, np.random.default_rng(k)) for k in (1, 2)
+    ]
+    spread, ratio = metrics.variation_spread(noises, truth, RATE)
+    assert spread > 0.5 and 0.0 < ratio < 1.0
+    with pytest.raises(ValueError):
+        metrics.variation_spread([truth], truth, RATE)
+
+
+def test_baselines_keep_the_input_loudness_and_the_loop_its_bar(rock) -> None:
+    spec, before, truth = rock
+    level = metrics.loudness(before, RATE)
+    frames = truth.shape[1]
+    for name, baseline in baselines.BASELINES.items():
+        played = baseline(before, frames, RATE, _rng())
+        assert played.shape == truth.shape and played.dtype == np.float32, name
+        if name != "silence":
+            assert metrics.loudness(played, RATE) == pytest.approx(level, abs=0.5), name
+    assert not baselines.silence(before, frames, RATE, _rng()).any()
+    bar = metrics.beat_period(before, RATE, baselines.BEATS_PER_BAR)
+    assert bar == pytest.approx(spec.bar_seconds, rel=0.01)
+    assert baselines.truth_of(truth)(before, frames, RATE, _rng()) is not None
+
+
+# --------------------------------------------------------------------------- pairs and songs
+
+
+def _library(folder: Path, seconds: float = 20.0) -> dict[str, Path]:
+    """Two procedural songs as a 44.1 kHz wav and a 22.05 kHz ogg, a broken file, a short one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    songs = {
+        "song-a.wav": (song_spec(11, style="rock"), 44100),
+        "more/song-b.ogg": (song_spec(12, style="techno"), 22050),
+    }
+    paths = {}
+    for name, (spec, rate) in songs.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        paths[name] = write_clip(path, generate_song(spec, seconds, rate), rate)
+    (folder / "broken.wav").write_bytes(b"RIFF not really a wav file at all")
+    paths["short.wav"] = write_clip(folder / "short.wav", generate_song(spec, 2.0, 22050), 22050)
+    return paths
+
+
+def test_pairs_are_spread_seeded_and_skip_what_cannot_be_used(tmp_path: Path) -> None:
+    _library(tmp_path / "lib")
+    songs = find_songs(tmp_path / "lib")
+    assert [s.name for s in songs] == ["broken.wav", "song-b.ogg", "short.wav", "song-a.wav"]
+    pairs, skipped = cut_pairs(songs, tmp_path / "lib", 4, 4.0, 3.0, seed=1)
+    again, _ = cut_pairs(songs, tmp_path / "lib", 4, 4.0, 3.0, seed=1)
+    assert len(pairs) == 4
+    assert {p.song for p in pairs} == {"song-a.wav", "more/song-b.ogg"}
+    assert [(p.song, p.start) for p in pairs] == [(p.song, p.start) for p in again]
+    assert "not audio" in skipped["broken.wav"] and "shorter than a pair" in skipped["short.wav"]
+    for pair in pairs:
+        assert pair.before.shape == (2, round(4.0 * pair.rate))
+        assert pair.truth.shape == (2, round(3.0 * pair.rate))
+    for song in ("song-a.wav", "more/song-b.ogg"):
+        starts = sorted(p.start for p in pairs if p.song == song)
+        assert all(b - a >= 7.0 for a, b in itertools.pairwise(starts))
+
+
+def test_training_songs_are_recognised_by_their_recorded_path(tmp_path: Path) -> None:
+    paths = _library(tmp_path / "lib")
+    song_b = paths["more/song-b.ogg"]
+    assert is_training_song(song_b, ["more/song-b.ogg"])
+    assert is_training_song(song_b, ["song-b"])  # older model files: the name without suffix
+    assert not is_training_song(song_b, ["other/song-b.ogg", "song-a.wav", "song-bb.ogg"])
+    link = tmp_path / "held-out" / "b.ogg"
+    link.parent.mkdir()
+    link.symlink_to(song_b)
+    assert is_training_song(link, ["more/song-b.ogg"])  # a link is judged by what it points to
+    assert model_names(["default", "x/a.safetensors", "y/b.safetensors"]) == ["default", "a", "b"]
+    assert model_names(["x/m.safetensors", "y/m.safetensors"]) == [
+        "x/m.safetensors",
+        "y/m.safetensors",
+    ]
+
+
+def test_bad_data_and_trained_songs_are_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "a.wav").write_bytes(b"nothing")
+    paths = _library(tmp_path / "lib")
+    trained = tmp_path / "trained.safetensors"
+    loaded = open_model("default")
+    save_model(trained, loaded.model, {"data": {"train_songs": ["more/song-b.ogg"]}})
+    runner = CliRunner()
+    cases = [
+        ([str(tmp_path / "empty")], "no audio files"),
+        ([str(tmp_path / "bad")], "no usable audio"),
+        ([str(tmp_path / "lib"), "-m", str(trained)], "--trained skip"),
+        ([str(paths["song-a.wav"]), "--seconds", "0"], "must be positive"),
+    ]
+    for args, words in cases:
+        result = runner.invoke(main, ["eval", *args])
+        assert result.exit_code == 1, result.output
+        message = result.output.strip().splitlines()[-1]
+        assert message.startswith("Error: ") and words in message, result.output
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+class _Sources(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.sources += [value for key, value in attrs if key in ("src", "href")]
+
+
+def test_segue_eval_compares_models_and_baselines_in_one_run(tmp_path: Path) -> None:
+    _library(tmp_path / "lib")
+    trained = tmp_path / "trained.safetensors"
+    loaded = open_model("default")
+    save_model(trained, loaded.model, {"data": {"train_songs": ["more/song-b.ogg"]}})
+    report = tmp_path / "report"
+    command = [SEGUE, "eval", str(tmp_path / "lib"), "-m", "default", "-m", str(trained),
+               "--pairs", "2", "--input-seconds", "4", "--seconds", "3", "--variations", "2",
+               "--trained", "flag", "--json", "--report", str(report)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    results = json.loads(result.stdout)
+    systems = ["default", "trained", "silence", "noise", "drone", "loop", "truth"]
+    assert [s["name"] for s in results["systems"]] == systems
+    rows = [line.split()[0] for line in result.stderr.splitlines() if line.strip()]
+    assert all(name in rows for name in systems), result.stderr
+    assert re.search(r"mel ↓.*chroma ↑.*copy ≈T.*spread ↑", result.stderr)
+    assert len(results["pairs"]) == 2
+    for pair in results["pairs"]:
+        assert pair["trained_on"] == (["trained"] if pair["song"] == "more/song-b.ogg" else [])
+    by_name = {s["name"]: s["measures"] for s in results["systems"]}
+    assert by_name["truth"]["mel_distance"]["mean"] == 0.0
+    assert by_name["silence"]["loudness_difference"]["mean"] > 20.0
+    assert by_name["default"]["variation_spread"]["mean"] > 0.0
+    assert by_name["loop"]["variation_spread"]["values"] == [None, None]
+    assert len(by_name["drone"]["frame_distance"]["values"]) == 2
+    assert json.loads((report / "results.json").read_text())["systems"][0]["name"] == "default"
+    parser = _Sources()
+    parser.feed((report / "index.html").read_text())
+    audio = [s for s in parser.sources if s.endswith(".mp3")]
+    assert len(audio) == 2 * (1 + len(systems))
+    assert all((report / source).is_file() for source in parser.sources), parser.sources
+    assert (report / "distributions.png").stat().st_size > 10_000
+    assert not list(report.rglob(".*.part"))

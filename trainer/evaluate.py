@@ -1,0 +1,523 @@
+"""`segue eval`: held-out pairs, every system continuing them, one table of measures.
+
+From a folder of songs (any formats `segue continue` reads), pairs are cut: an input (the
+same for every system) and the true continuation that followed it, at seeded positions spread
+over the songs, never where either part is near silence. Each model continues each input at the
+song's own rate, exactly as `segue continue` would (loudness matched, seam smoothed); the
+baselines (`baselines.py`) play their trivial continuations; everything is scored at one rate
+against the truth with the measures of `metrics.py`. A model file records the songs it trained
+on: a pair from one of them would flatter it, so such songs are refused, skipped or flagged.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+
+import numpy as np
+from tqdm import tqdm
+
+from segue import __version__
+from segue.engine.audio import Audio, AudioError, is_clip, read_audio, resample, to_stereo
+from segue.engine.config import DEFAULT_TEMPERATURE
+from segue.engine.continuation import continue_clip
+from segue.engine.modelfile import LoadedModel
+
+from .baselines import BASELINES, truth_of
+from .dataset import SILENT_WINDOW_RMS
+from .metrics import MEASURES, Case, score_case, variation_spread
+
+EVAL_RATE = 22050  # every system's output, the input and the truth are scored at this rate
+DEFAULT_SECONDS = 8.0  # of continuation
+CANDIDATE_STEP_S = 0.5  # pair starts are drawn from a grid this fine
+TRAINED_POLICIES = ("refuse", "skip", "flag")
+
+
+@dataclass
+class Pair:
+    """One held-out example: the input every system hears and what really followed it."""
+
+    song: str  # the file, relative to DATA
+    start: float  # seconds into the song where the input starts
+    before: np.ndarray  # [2, frames] at the song's rate
+    truth: np.ndarray
+    rate: int
+    trained_on: list[str] = field(default_factory=list)  # models that trained on this song
+
+    @property
+    def seconds(self) -> float:
+        return self.truth.shape[1] / self.rate
+
+    def at_eval_rate(self) -> tuple[np.ndarray, np.ndarray]:
+        return resample(self.before, self.rate, EVAL_RATE), resample(
+            self.truth, self.rate, EVAL_RATE
+        )
+
+
+@dataclass
+class System:
+    """Something that continues an input: a model or a baseline. `play` gives the outputs
+    at EVAL_RATE, as many as asked for when `varies`, else one."""
+
+    name: str
+    kind: str  # "model" or "baseline"
+    about: str
+    varies: bool
+    play: Callable[[Pair, np.ndarray, int, int], list[np.ndarray]]  # pair, input@eval, K, seed
+
+
+# --------------------------------------------------------------------------- songs and pairs
+
+
+def find_songs(data: Path) -> list[Path]:
+    """DATA itself when it is a file, else every audio file under it (hidden ones left out)."""
+    data = Path(data)
+    if data.is_file():
+        return [data]
+    return sorted(path for path in data.rglob("*") if is_clip(path) and path.is_file())
+
+
+def song_name(path: Path, data: Path) -> str:
+    return path.name if Path(data).is_file() else str(path.relative_to(data))
+
+
+def is_training_song(path: Path, sources: list[str]) -> bool:
+    """Whether `path` is one of the songs a model file lists as trained on. The list holds
+    paths relative to the library it was trained from (older files: names without suffix),
+    so a song matches when its path, or the path a link points to, ends with one of them."""
+    candidates = {Path(path).absolute().parts, Path(path).resolve().parts}
+    for source in sources:
+        parts = PurePath(source.replace("\\", "/")).parts
+        if not parts:
+            continue
+        for candidate in candidates:
+            named = candidate if PurePath(parts[-1]).suffix else (*candidate[:-1], Path(path).stem)
+            if named[-len(parts) :] == parts:
+                return True
+    return False
+
+
+def training_songs(loaded: LoadedModel) -> list[str]:
+    data = loaded.metadata.get("data") or {}
+    return [str(source) for source in data.get("train_songs") or []]
+
+
+def trained_on(songs: list[Path], models: dict[str, LoadedModel]) -> dict[Path, list[str]]:
+    """For each song some model trained on, those models' names."""
+    lists = {name: training_songs(loaded) for name, loaded in models.items()}
+    found: dict[Path, list[str]] = {}
+    for song in songs:
+        names = [name for name, sources in lists.items() if is_training_song(song, sources)]
+        if names:
+            found[song] = names
+    return found
+
+
+def held_out(
+    songs: list[Path], data: Path, models: dict[str, LoadedModel], policy: str
+) -> tuple[list[Path], dict[Path, list[str]], dict[str, str]]:
+    """Apply the policy for songs a model trained on: `refuse` (ValueError), `skip` (left out,
+    reported) or `flag` (kept, their pairs marked). Returns the songs to use, the flags and
+    the skipped songs with why."""
+    if policy not in TRAINED_POLICIES:
+        raise ValueError(f"the policy for trained songs must be one of {TRAINED_POLICIES}")
+    found = trained_on(songs, models)
+    if not found or policy == "flag":
+        return songs, found, {}
+    if policy == "skip":
+        skipped = {
+            song_name(song, data): f"trained on by {', '.join(names)}"
+            for song, names in found.items()
+        }
+        return [song for song in songs if song not in found], {}, skipped
+    example = song_name(next(iter(found)), data)
+    models_named = sorted({name for names in found.values() for name in names})
+    raise ValueError(
+        f"{len(found)} of the {len(songs)} songs in '{data}' trained "
+        f"{' and '.join(repr(name) for name in models_named)} (e.g. '{example}'): evaluate on "
+        "held-out songs, or pass --trained skip to leave them out or --trained flag to keep "
+        "them, marked"
+    )
+
+
+def cut_pairs(
+    songs: list[Path],
+    data: Path,
+    count: int,
+    before_seconds: float,
+    after_seconds: float,
+    seed: int,
+    flags: dict[Path, list[str]] | None = None,
+) -> tuple[list[Pair], dict[str, str]]:
+    """`count` pairs spread over the songs (in a seeded order, each song giving its share of
+    what is still missing), at seeded non-overlapping positions with sound in both parts.
+    Returns the pairs (marked with the models in `flags` for their song) and the songs
+    skipped, with why."""
+    order = list(songs)
+    np.random.default_rng(seed).shuffle(order)
+    pairs: list[Pair] = []
+    skipped: dict[str, str] = {}
+    for number, path in enumerate(order):
+        missing = count - len(pairs)
+        if missing <= 0:
+            break
+        name = song_name(path, data)
+        try:
+            audio = read_audio(path)
+        except AudioError as error:
+            skipped[name] = str(error)
+            continue
+        samples, rate = to_stereo(audio.samples), audio.rate
+        before, after = round(before_seconds * rate), round(after_seconds * rate)
+        if samples.shape[1] < before + after:
+            skipped[name] = (
+                f"{audio.seconds:.1f} s long, shorter than a pair "
+                f"({before_seconds:g} s of input and {after_seconds:g} s to continue)"
+            )
+            continue
+        quota = math.ceil(missing / (len(order) - number))
+        starts = _pick_starts(
+            samples, before, after, quota, round(CANDIDATE_STEP_S * rate), (seed, number)
+        )
+        if not starts:
+            skipped[name] = "no stretch where both the input and its continuation have sound"
+        for start in starts:
+            pairs.append(
+                Pair(
+                    name,
+                    start / rate,
+                    np.array(samples[:, start : start + before]),
+                    np.array(samples[:, start + before : start + before + after]),
+                    rate,
+                    list((flags or {}).get(path, [])),
+                )
+            )
+    return pairs, skipped
+
+
+def _pick_starts(
+    samples: np.ndarray, before: int, after: int, quota: int, step: int, seed: tuple[int, int]
+) -> list[int]:
+    total = before + after
+    candidates = np.arange(0, samples.shape[1] - total + 1, max(1, step))
+    rng = np.random.default_rng(list(seed))
+    rng.shuffle(candidates)
+    chosen: list[int] = []
+    for start in (int(value) for value in candidates):
+        if len(chosen) == quota:
+            break
+        if any(abs(start - other) < total for other in chosen):
+            continue
+        parts = (samples[:, start : start + before], samples[:, start + before : start + total])
+        if all(_rms(part) > SILENT_WINDOW_RMS for part in parts):
+            chosen.append(start)
+    return sorted(chosen)
+
+
+def _rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+
+
+# --------------------------------------------------------------------------- systems
+
+
+def model_system(name: str, loaded: LoadedModel, temperature: float) -> System:
+    """A model continues the pair's input at the song's rate, as `segue continue` does."""
+    varies = loaded.config.variation_dim > 0
+    metadata = loaded.metadata
+    minutes = metadata.get("train_seconds")
+    about = ", ".join(
+        part
+        for part in (
+            f"model {loaded.path}",
+            f"preset {metadata['preset']}" if metadata.get("preset") else "",
+            f"{metadata['steps']} steps" if metadata.get("steps") else "",
+            f"{minutes / 60:.0f} min of training" if minutes else "",
+            "" if varies else "deterministic",
+        )
+        if part
+    )
+
+    def play(pair: Pair, before: np.ndarray, variations: int, seed: int) -> list[np.ndarray]:
+        outputs = continue_clip(
+            loaded,
+            Audio(pair.before, pair.rate),
+            pair.seconds,
+            variations if varies else 1,
+            seed,
+            temperature,
+        )
+        return [resample(output, pair.rate, EVAL_RATE) for output in outputs]
+
+    return System(name, "model", about, varies, play)
+
+
+_BASELINE_ABOUT = {
+    "silence": "baseline: nothing",
+    "noise": "baseline: white noise at the input's loudness",
+    "drone": "baseline: noise with the mean spectrum of the input's last 2 s",
+    "loop": "baseline: the input's last bar (4 beats at its tempo) repeated",
+    "truth": "baseline: what really followed (the ceiling)",
+}
+
+
+def baseline_systems() -> list[System]:
+    """silence, noise, drone, loop and truth; noise and drone draw new noise per variation."""
+    systems = []
+    for number, name in enumerate([*BASELINES, "truth"]):
+        varies = name in ("noise", "drone")
+
+        def play(
+            pair: Pair, before: np.ndarray, variations: int, seed: int, name=name, number=number
+        ) -> list[np.ndarray]:
+            truth = resample(pair.truth, pair.rate, EVAL_RATE)
+            baseline = truth_of(truth) if name == "truth" else BASELINES[name]
+            rng = np.random.default_rng([seed, number])
+            count = variations if name in ("noise", "drone") else 1
+            return [baseline(before, truth.shape[1], EVAL_RATE, rng) for _ in range(count)]
+
+        systems.append(System(name, "baseline", _BASELINE_ABOUT[name], varies, play))
+    return systems
+
+
+def model_names(given: list[str]) -> list[str]:
+    """What the table calls each model: a shipped name as given, a file by its stem; the
+    whole argument where two stems would be the same."""
+    stems = [Path(text).stem if text.endswith(".safetensors") else text for text in given]
+    names = [
+        stem if stems.count(stem) == 1 else text for stem, text in zip(stems, given, strict=True)
+    ]
+    if len(set(names)) != len(names):
+        raise ValueError("the same model is given twice: give each -m once")
+    return names
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class Results:
+    """Per system, per measure, one value per pair (None where a measure does not apply)."""
+
+    settings: dict
+    pairs: list[Pair]
+    systems: list[System]
+    values: dict[str, dict[str, list[float | None]]]
+    skipped: dict[str, str]
+
+    def summary(self, system: str, measure: str) -> dict[str, float | int | None]:
+        numbers = np.array(
+            [v for v in self.values[system][measure] if v is not None and math.isfinite(v)]
+        )
+        if numbers.size == 0:
+            return {"mean": None, "median": None, "p25": None, "p75": None, "std": None, "n": 0}
+        p25, median, p75 = np.percentile(numbers, [25, 50, 75])
+        return {
+            "mean": float(numbers.mean()),
+            "median": float(median),
+            "p25": float(p25),
+            "p75": float(p75),
+            "std": float(numbers.std()),
+            "n": int(numbers.size),
+        }
+
+    def measures(self):
+        """The measures that apply to this run (the spread needs two or more variations)."""
+        return [m for m in MEASURES if m.per_continuation or self.settings["variations"] > 1]
+
+    def to_json(self) -> dict:
+        return {
+            "segue_version": __version__,
+            "settings": self.settings,
+            "measures": [
+                {
+                    "name": m.name,
+                    "label": m.label,
+                    "unit": m.unit,
+                    "better": m.better,
+                    "what": m.what,
+                }
+                for m in self.measures()
+            ],
+            "pairs": [
+                {"song": p.song, "start_seconds": round(p.start, 3), "trained_on": p.trained_on}
+                for p in self.pairs
+            ],
+            "systems": [
+                {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "about": s.about,
+                    "measures": {
+                        m.name: {
+                            **self.summary(s.name, m.name),
+                            "values": _finite(self.values[s.name][m.name]),
+                        }
+                        for m in self.measures()
+                    },
+                }
+                for s in self.systems
+            ],
+            "skipped": self.skipped,
+        }
+
+
+def _finite(values: list[float | None]) -> list[float | None]:
+    """JSON has no NaN: a value that is not a finite number is written as null."""
+    return [v if v is not None and math.isfinite(v) else None for v in values]
+
+
+PairDone = Callable[[int, Pair, np.ndarray, np.ndarray, dict[str, np.ndarray]], None]
+"""Told, after each pair, its number, the pair, input and truth at EVAL_RATE, and each system's
+first output: what a report keeps."""
+
+
+def evaluate(
+    pairs: list[Pair],
+    systems: list[System],
+    variations: int = 1,
+    seed: int = 0,
+    settings: dict | None = None,
+    skipped: dict[str, str] | None = None,
+    on_pair: PairDone | None = None,
+    progress: bool = True,
+) -> Results:
+    """Every system continues every pair (K variations where it can); each output is scored
+    against the pair's truth, a pair's value being the mean over the variations."""
+    names = [m.name for m in MEASURES]
+    values = {s.name: {name: [] for name in names} for s in systems}
+    bar = tqdm(
+        total=len(pairs) * len(systems),
+        desc="evaluating",
+        unit="run",
+        file=sys.stderr,
+        disable=not progress or None,
+    )
+    with bar:
+        for number, pair in enumerate(pairs):
+            before, truth = pair.at_eval_rate()
+            firsts: dict[str, np.ndarray] = {}
+            for system in systems:
+                bar.set_postfix_str(system.name, refresh=False)
+                outputs = system.play(pair, before, variations, seed + number)
+                scores = [score_case(Case(before, truth, output, EVAL_RATE)) for output in outputs]
+                for name in scores[0]:
+                    values[system.name][name].append(float(np.mean([s[name] for s in scores])))
+                spread = variation_spread(outputs, truth, EVAL_RATE) if len(outputs) > 1 else None
+                values[system.name]["variation_spread"].append(spread and spread[0])
+                values[system.name]["spread_ratio"].append(spread and spread[1])
+                firsts[system.name] = outputs[0]
+                bar.update()
+            if on_pair is not None:
+                on_pair(number, pair, before, truth, firsts)
+    return Results(settings or {}, pairs, systems, values, skipped or {})
+
+
+def run(
+    data: Path,
+    models: dict[str, LoadedModel],
+    count: int,
+    variations: int = 1,
+    seconds: float = DEFAULT_SECONDS,
+    input_seconds: float | None = None,
+    seed: int = 0,
+    temperature: float = DEFAULT_TEMPERATURE,
+    trained: str = "refuse",
+    report: Path | None = None,
+    progress: bool = True,
+) -> Results:
+    """The whole of `segue eval`: pairs from DATA, the models and the baselines on them,
+    the results (and, with `report`, the folder a person listens to and looks at)."""
+    if input_seconds is None:
+        windows = [loaded.config.window_seconds for loaded in models.values()]
+        input_seconds = max(windows, default=DEFAULT_SECONDS)
+    if not (seconds > 0 and input_seconds > 0 and count > 0):
+        raise ValueError("--seconds, --input-seconds and --pairs must be positive")
+    songs = find_songs(data)
+    if not songs:
+        raise ValueError(f"no audio files in '{data}'")
+    songs, flags, skipped = held_out(songs, data, models, trained)
+    pairs, unusable = cut_pairs(songs, data, count, input_seconds, seconds, seed, flags)
+    skipped.update(unusable)
+    if not pairs:
+        reasons = "; ".join(f"{name}: {why}" for name, why in list(skipped.items())[:3])
+        raise ValueError(f"no usable audio in '{data}' ({len(skipped)} file(s) skipped: {reasons})")
+    settings = {
+        "data": str(data),
+        "models": {name: str(loaded.path) for name, loaded in models.items()},
+        "pairs": len(pairs),
+        "input_seconds": input_seconds,
+        "seconds": seconds,
+        "variations": variations,
+        "seed": seed,
+        "temperature": temperature,
+        "rate": EVAL_RATE,
+        "trained": trained,
+    }
+    systems = [model_system(name, loaded, temperature) for name, loaded in models.items()]
+    systems += baseline_systems()
+    writer = None
+    if report is not None:
+        from .eval_report import Report
+
+        writer = Report(report, [system.name for system in systems])
+    results = evaluate(
+        pairs, systems, variations, seed, settings, skipped, writer and writer.add_pair, progress
+    )
+    if writer is not None:
+        writer.finish(results, table(results))
+    return results
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def _cell(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def table(results: Results) -> str:
+    """One table: a row per system (models, then baselines), a column per measure with its
+    unit and which way is better; cells are means over the pairs."""
+    measures = results.measures()
+    width = max(8, *(len(s.name) for s in results.systems)) + 2
+    column = max(9, *(len(m.label) + 3 for m in measures))
+    settings = results.settings
+    songs = len({pair.song for pair in results.pairs})
+    lines = [
+        f"{len(results.pairs)} pairs from {songs} songs: {settings['input_seconds']:g} s of "
+        f"input, {settings['seconds']:g} s continued, {settings['variations']} variation(s), "
+        f"scored at {EVAL_RATE} Hz; mean over pairs",
+        "system".ljust(width) + "".join(f"{m.label} {m.arrow}".rjust(column) for m in measures),
+        "".ljust(width) + "".join(m.unit.rjust(column) for m in measures),
+    ]
+    kind = None
+    for system in results.systems:
+        if kind is not None and system.kind != kind:
+            lines.append("-" * (width + column * len(measures)))
+        kind = system.kind
+        cells = [_cell(results.summary(system.name, m.name)["mean"]) for m in measures]
+        lines.append(system.name.ljust(width) + "".join(c.rjust(column) for c in cells))
+    lines.append("↓ lower is better, ↑ higher is better, ≈T closest to the truth's row")
+    lines += [f"  {s.name}: {s.about}" for s in results.systems if s.kind == "model"]
+    flagged = [pair for pair in results.pairs if pair.trained_on]
+    if flagged:
+        lines.append(
+            f"flagged: {len(flagged)} of {len(results.pairs)} pairs come from songs a model "
+            "trained on: "
+            + "; ".join(f"{p.song} ({', '.join(p.trained_on)})" for p in flagged[:5])
+            + ("; ..." if len(flagged) > 5 else "")
+        )
+    if results.skipped:
+        lines.append(f"skipped {len(results.skipped)} file(s):")
+        lines += [f"  {name}: {reason}" for name, reason in sorted(results.skipped.items())]
+    return "\n".join(lines)
