@@ -660,6 +660,13 @@ def train(
     help="The models' sampling temperature.",
 )
 @click.option(
+    "--statistic",
+    default="mean",
+    show_default=True,
+    type=click.Choice(["mean", "median"]),
+    help="What the table shows of each measure's values over the pairs.",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -677,14 +684,15 @@ def train(
 @_fail_clearly
 def eval_command(
     data, models, pairs, variations, seconds, input_seconds, trained, seed, temperature,
-    as_json, report, device,
+    statistic, as_json, report, device,
 ) -> None:  # fmt: skip
     """Score models against honest baselines on held-out songs.
 
     DATA (a folder of songs in any format, or one file) is cut into pairs: an input and the
     true continuation that followed it. Every model (-m, repeated) and five baselines
     (silence, noise, drone, loop, truth) continue each input; one table gives each system's
-    mean over the pairs of phase-invariant measures (↓ lower is better, ↑ higher):
+    mean (or --statistic median) over the pairs of phase-invariant measures (↓ lower is
+    better, ↑ higher):
 
     \b
       mel ↓      log-mel distance to the truth (dB, 3 resolutions)
@@ -720,7 +728,7 @@ def eval_command(
     results = run_evaluation(
         data, loaded, pairs, variations, seconds, input_seconds, seed, temperature, trained, report
     )
-    click.echo(table(results), err=as_json)
+    click.echo(table(results, statistic), err=as_json)
     if as_json:
         click.echo(json.dumps(results.to_json(), indent=1, ensure_ascii=False))
     if report is not None:

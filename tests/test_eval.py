@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import math
 import re
 import subprocess
 from html.parser import HTMLParser
@@ -93,6 +94,9 @@ def test_a_tempo_changed_copy_scores_worse_on_tempo(rock) -> None:
     assert metrics.tempo_error(truth, before, RATE) < 2.0
     assert metrics.tempo_error(faster, before, RATE) == pytest.approx(20.0, abs=3.0)
     assert metrics.tempo_error(np.zeros_like(truth), before, RATE) == metrics.MAX_TEMPO_ERROR
+    noise = baselines.noise(before, truth.shape[1], RATE, _rng())  # no pulse: no tempo to read
+    assert metrics.tempo_error(noise, before, RATE) == metrics.MAX_TEMPO_ERROR
+    assert math.isnan(metrics.tempo_error(truth, noise, RATE))  # nothing to keep: not counted
     assert metrics.fold_octaves(2.0) == 1.0 and metrics.fold_octaves(0.5) == 1.0
     assert metrics.fold_octaves(1.2) == pytest.approx(1.2)
 
@@ -219,9 +223,11 @@ def test_training_songs_are_recognised_by_their_recorded_path(tmp_path: Path) ->
     link.symlink_to(song_b)
     assert is_training_song(link, ["more/song-b.ogg"])  # a link is judged by what it points to
     assert model_names(["default", "x/a.safetensors", "y/b.safetensors"]) == ["default", "a", "b"]
-    assert model_names(["x/m.safetensors", "y/m.safetensors"]) == [
-        "x/m.safetensors",
-        "y/m.safetensors",
+    assert model_names(["default", "x/default.safetensors"]) == ["default", "x/default"]
+    assert model_names(["a/x/m.safetensors", "b/x/m.safetensors", "y/m.safetensors"]) == [
+        "a/x/m.safetensors",
+        "b/x/m.safetensors",
+        "y/m",
     ]
 
 
@@ -267,7 +273,8 @@ def test_segue_eval_compares_models_and_baselines_in_one_run(tmp_path: Path) -> 
     report = tmp_path / "report"
     command = [SEGUE, "eval", str(tmp_path / "lib"), "-m", "default", "-m", str(trained),
                "--pairs", "2", "--input-seconds", "4", "--seconds", "3", "--variations", "2",
-               "--trained", "flag", "--json", "--report", str(report)]  # fmt: skip
+               "--trained", "flag", "--statistic", "median", "--json",
+               "--report", str(report)]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr
     results = json.loads(result.stdout)
@@ -276,6 +283,7 @@ def test_segue_eval_compares_models_and_baselines_in_one_run(tmp_path: Path) -> 
     rows = [line.split()[0] for line in result.stderr.splitlines() if line.strip()]
     assert all(name in rows for name in systems), result.stderr
     assert re.search(r"mel ↓.*chroma ↑.*copy ≈T.*spread ↑", result.stderr)
+    assert "median over pairs" in result.stderr
     assert len(results["pairs"]) == 2
     for pair in results["pairs"]:
         assert pair["trained_on"] == (["trained"] if pair["song"] == "more/song-b.ogg" else [])

@@ -53,7 +53,7 @@ class Report:
         folder = self.folder / "pairs" / f"{number + 1:02d}"
         folder.mkdir(parents=True, exist_ok=True)
         lead_in = before[:, -round(LEAD_IN_S * EVAL_RATE) :]
-        write_audio(folder / "input.mp3", before, EVAL_RATE)
+        write_audio(folder / "input.mp3", np.clip(before, -1.0, 1.0), EVAL_RATE)
         for name, output in outputs.items():
             joined = np.concatenate([lead_in, output], axis=1)
             write_audio(folder / self.files[name], np.clip(joined, -1.0, 1.0), EVAL_RATE)

@@ -284,12 +284,21 @@ def baseline_systems() -> list[System]:
 
 
 def model_names(given: list[str]) -> list[str]:
-    """What the table calls each model: a shipped name as given, a file by its stem; the
-    whole argument where two stems would be the same."""
-    stems = [Path(text).stem if text.endswith(".safetensors") else text for text in given]
-    names = [
-        stem if stems.count(stem) == 1 else text for stem, text in zip(stems, given, strict=True)
-    ]
+    """What the table calls each model: a shipped name as given, a file by its stem; where two
+    names would be the same, a file by its folder and stem, else by the whole argument."""
+
+    def name(text: str, depth: int) -> str:
+        if not text.endswith(".safetensors") or depth > 1:
+            return text
+        path = Path(text)
+        return path.stem if depth == 0 else f"{path.parent.name}/{path.stem}"
+
+    names = [name(text, 0) for text in given]
+    for depth in (1, 2):
+        names = [
+            name(text, depth) if names.count(names[k]) > 1 else names[k]
+            for k, text in enumerate(given)
+        ]
     if len(set(names)) != len(names):
         raise ValueError("the same model is given twice: give each -m once")
     return names
@@ -485,9 +494,9 @@ def _cell(value: float | None) -> str:
     return f"{value:.2f}"
 
 
-def table(results: Results) -> str:
+def table(results: Results, statistic: str = "mean") -> str:
     """One table: a row per system (models, then baselines), a column per measure with its
-    unit and which way is better; cells are means over the pairs."""
+    unit and which way is better; cells are the mean (or median) over the pairs."""
     measures = results.measures()
     width = max(8, *(len(s.name) for s in results.systems)) + 2
     column = max(9, *(len(m.label) + 3 for m in measures))
@@ -496,7 +505,7 @@ def table(results: Results) -> str:
     lines = [
         f"{len(results.pairs)} pairs from {songs} songs: {settings['input_seconds']:g} s of "
         f"input, {settings['seconds']:g} s continued, {settings['variations']} variation(s), "
-        f"scored at {EVAL_RATE} Hz; mean over pairs",
+        f"scored at {EVAL_RATE} Hz; {statistic} over pairs",
         "system".ljust(width) + "".join(f"{m.label} {m.arrow}".rjust(column) for m in measures),
         "".ljust(width) + "".join(m.unit.rjust(column) for m in measures),
     ]
@@ -505,7 +514,7 @@ def table(results: Results) -> str:
         if kind is not None and system.kind != kind:
             lines.append("-" * (width + column * len(measures)))
         kind = system.kind
-        cells = [_cell(results.summary(system.name, m.name)["mean"]) for m in measures]
+        cells = [_cell(results.summary(system.name, m.name)[statistic]) for m in measures]
         lines.append(system.name.ljust(width) + "".join(c.rjust(column) for c in cells))
     lines.append("↓ lower is better, ↑ higher is better, ≈T closest to the truth's row")
     lines += [f"  {s.name}: {s.about}" for s in results.systems if s.kind == "model"]

@@ -30,6 +30,7 @@ FRAME_MELS = 32  # few bands, so that a few hundred frames fit a full covariance
 FRAME_REGULARISER_DB2 = 0.1  # added to each covariance's diagonal (dB^2): keeps sqrtm stable
 ONSET_HOP = 128  # onset envelope hop (5.8 ms at 22.05 kHz): fine enough for 1 % tempo
 PULSE_LAGS_S = (0.2, 2.0)  # where a pulse is looked for: 30 to 300 beats per minute
+PULSE_PRESENT = 0.2  # a pulse clarity below this is no pulse (noise: about 0.1; music: 0.3-0.9)
 PULSE_FLOOR = 0.05  # added to both pulse clarities, so a pulseless truth does not divide by 0
 CHROMA_FFT = 4096  # 5.4 Hz bins at 22.05 kHz: semitones apart from about 90 Hz up
 HIGH_HZ = 3000.0  # "high frequencies" start here: presence, cymbals, air
@@ -229,11 +230,16 @@ MAX_TEMPO_ERROR = 100.0 * (math.sqrt(2.0) - 1.0)  # the worst a folded ratio can
 def tempo_error(prediction: np.ndarray, before: np.ndarray, rate: int) -> float:
     """Does the continuation keep the input's tempo: the relative difference (%) between the
     tempo of the prediction's onsets and the input's, half and double time folded together.
-    A continuation with no onsets at all scores the worst possible, 41.4 %."""
-    heard, played = tempo_bpm(before, rate), tempo_bpm(prediction, rate)
-    if heard is None or played is None:
+    A tempo is only read where there is a pulse (clarity of at least PULSE_PRESENT; without
+    one, librosa's estimate is its prior's 120 bpm): a continuation without one scores the
+    worst possible, 41.4 %; an input without one has no tempo to keep, and gives NaN (the pair
+    is then left out of this measure)."""
+    if pulse_clarity(before, rate) < PULSE_PRESENT:
+        return math.nan
+    played = tempo_bpm(prediction, rate)
+    if played is None or pulse_clarity(prediction, rate) < PULSE_PRESENT:
         return MAX_TEMPO_ERROR
-    return 100.0 * abs(fold_octaves(played / heard) - 1.0)
+    return 100.0 * abs(fold_octaves(played / tempo_bpm(before, rate)) - 1.0)
 
 
 def pulse_error(prediction: np.ndarray, truth: np.ndarray, rate: int) -> float:
