@@ -28,6 +28,35 @@ from segue.trainer.dataset import build_pairs
 from segue.trainer.train import Budget, RunOptions, run_training
 
 
+def train_for(
+    name: str, library: Path, work: Path, minutes: float, seed: int = 0, device: str = "cpu"
+) -> dict[str, object]:
+    """Decode the library at the preset's rate, pair it, train for `minutes`: the figures."""
+    preset = load_preset(name)
+    started = time.monotonic()
+    cache = preprocess(library, work / "cache", preset.model.sample_rate, progress=False)
+    pairs = build_pairs(cache, preset.model, preset.train, seed, preset.train.pair_hop_seconds)
+    prepared = time.monotonic() - started
+    options = RunOptions(
+        output=work / f"{name}.safetensors",
+        budget=Budget(minutes=minutes),
+        device=torch.device(device),
+        seed=seed,
+        progress=False,
+    )
+    result = run_training(preset, pairs, options)
+    return {
+        "preset": name,
+        "songs": f"{len(pairs.train_songs)}+{len(pairs.validation_songs)}",
+        "skipped": len(cache.skipped) + len(pairs.too_short),
+        "prepare_s": round(prepared, 1),
+        "steps": result.steps,
+        "epochs": result.epochs,
+        "audio_s_per_s": round(result.audio_seconds_per_second, 2),
+        "validation": {k: round(v, 4) for k, v in result.validation.items()},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("library", type=Path, help="A folder of songs (any formats).")
@@ -38,34 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="segue-train-bench-"))
     print(f"{os.cpu_count()} CPUs, torch {torch.get_num_threads()} threads; files in {work}/")
-    rows = []
-    for name in args.presets:
-        preset = load_preset(name)
-        started = time.monotonic()
-        cache = preprocess(args.library, work / "cache", preset.model.sample_rate)
-        pairs = build_pairs(
-            cache, preset.model, preset.train, args.seed, preset.train.pair_hop_seconds
-        )
-        prepared = time.monotonic() - started
-        options = RunOptions(
-            output=work / f"{name}.safetensors",
-            budget=Budget(minutes=args.minutes),
-            device=torch.device("cpu"),
-            seed=args.seed,
-        )
-        result = run_training(preset, pairs, options)
-        rows.append(
-            {
-                "preset": name,
-                "songs": f"{len(pairs.train_songs)}+{len(pairs.validation_songs)}",
-                "skipped": len(cache.skipped) + len(pairs.too_short),
-                "prepare_s": round(prepared, 1),
-                "steps": result.steps,
-                "epochs": result.epochs,
-                "audio_s_per_s": round(result.audio_seconds_per_second, 2),
-                "validation": {k: round(v, 4) for k, v in result.validation.items()},
-            }
-        )
+    rows = [train_for(name, args.library, work, args.minutes, args.seed) for name in args.presets]
     print(f"\n{args.minutes:g} min of training per preset on {args.library}")
     print("| preset | songs (train+val) | skipped | steps | epochs | audio s/s | validation |")
     print("|---|---|---|---|---|---|---|")

@@ -129,7 +129,7 @@ def continue_clip(
                 piece[index] = _match_loudness(
                     piece[index], reference[index % len(groups)], config.sample_rate
                 )
-            heard = _smooth_seam(heard, piece, config.sample_rate)
+            heard = smooth_seam(heard, piece, config.sample_rate)
             pieces.append(heard)
             if done < windows:  # the next window hears this one
                 latent = model.encode(torch.from_numpy(heard).to(device))
@@ -142,7 +142,7 @@ def continue_clip(
         channels = _unpair(stereo_groups, groups, audio.channels)
         out = resample(channels, config.sample_rate, audio.rate)
         out = _fit_length(out, output_frames)
-        out = _smooth_seam(audio.samples[None], out[None], audio.rate)[0]
+        out = smooth_seam(audio.samples[None], out[None], audio.rate)[0]
         results.append(_soft_clip_peaks(out))
     return results
 
@@ -209,7 +209,7 @@ def _match_loudness(samples: np.ndarray, reference_db: float, rate: int) -> np.n
     return samples * np.float32(10.0 ** (gain_db / 20.0))
 
 
-def _smooth_seam(before: np.ndarray, after: np.ndarray, rate: int) -> np.ndarray:
+def smooth_seam(before: np.ndarray, after: np.ndarray, rate: int) -> np.ndarray:
     """Remove the step at a join: the output starts where the audio before it was heading.
 
     The difference between the first output sample and the linear extrapolation of the last two

@@ -268,25 +268,29 @@ class ISTFTDecoder(nn.Module):
         self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
 
     def forward(self, latent: Tensor) -> Tensor:
-        frames = self.head(self.body(latent))  # [batch, channels * 2 * bins, stft frames]
-        batch, _, count = frames.shape
-        frames = frames.reshape(batch * self.config.channels, 2, self.bins, count)
-        magnitude = torch.exp(frames[:, 0].clamp(max=6.0))
-        phase = frames[:, 1]
+        features = self.body(latent).transpose(1, 2)  # [batch, stft frames, features]
+        # The 1x1 head as a matrix product: half the time of the same Conv1d on CPU, and its
+        # output comes out frame-major, as the inverse FFT wants it.
+        frames = nn.functional.linear(features, self.head.weight.squeeze(-1), self.head.bias)
+        batch, count, _ = frames.shape
+        channels = self.config.channels
+        frames = frames.reshape(batch, count, channels, 2, self.bins).transpose(1, 2)
+        magnitude = torch.exp(frames[..., 0, :].clamp(max=6.0))  # [batch, channels, count, bins]
+        phase = frames[..., 1, :]
         # magnitude * e^(i phase), built from its parts: torch.polar is twice as slow on CPU.
         spectrum = torch.complex(magnitude * torch.cos(phase), magnitude * torch.sin(phase))
-        audio = self._synthesise(spectrum)
-        return audio.reshape(batch, self.config.channels, count * self.config.hop)
+        audio = self._synthesise(spectrum.reshape(batch * channels, count, self.bins))
+        return audio.reshape(batch, channels, count * self.config.hop)
 
     def _synthesise(self, spectrum: Tensor) -> Tensor:
-        """Inverse STFT of [signals, bins, frames], as `torch.istft(center=True)` computes it,
+        """Inverse STFT of [signals, frames, bins], as `torch.istft(center=True)` computes it,
         for a hop that divides the FFT size: windowed frames overlap-added by n_fft / hop
         shifted sums, then divided by the summed squared window. A third of the time of
         torch.istft, whose general overlap-add dominates this decoder's cost on CPU."""
         n_fft, hop = self.config.n_fft, self.config.hop
         overlap = n_fft // hop
-        signals, _, count = spectrum.shape
-        frames = torch.fft.irfft(spectrum.transpose(1, 2), n=n_fft, dim=-1) * self.window
+        signals, count, _ = spectrum.shape
+        frames = torch.fft.irfft(spectrum, n=n_fft, dim=-1) * self.window
         frames = frames.reshape(signals, count, overlap, hop)
         out = frames.new_zeros(signals, count + overlap - 1, hop)
         envelope = frames.new_zeros(count + overlap - 1, hop)

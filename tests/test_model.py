@@ -131,7 +131,7 @@ def test_decoder_synthesis_is_torch_istft(default_net: SegueNet) -> None:
     and lets gradients through for training."""
     decoder, config = default_net.decoder, default_net.config
     spectrum = torch.randn(3, config.n_fft // 2 + 1, 57, dtype=torch.complex64, requires_grad=True)
-    ours = decoder._synthesise(spectrum)
+    ours = decoder._synthesise(spectrum.transpose(1, 2))
     reference = torch.istft(
         spectrum,
         config.n_fft,

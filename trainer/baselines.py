@@ -22,7 +22,7 @@ from collections.abc import Callable
 import librosa
 import numpy as np
 
-from segue.engine.continuation import _smooth_seam
+from segue.engine.continuation import smooth_seam
 
 from .metrics import SILENT_LUFS, beat_period, loudness
 
@@ -69,7 +69,7 @@ def loop(before: np.ndarray, frames: int, rate: int, rng: np.random.Generator) -
     lead_in = before[:, -length - fade : -length]
     unit[:, -fade:] = unit[:, -fade:] * (1.0 - ramp) + lead_in * ramp
     repeated = np.tile(unit, (1, math.ceil(frames / length)))[:, :frames]
-    joined = _smooth_seam(before, repeated, rate)
+    joined = smooth_seam(before, repeated, rate)
     return at_loudness(joined.astype(np.float32), before, rate)
 
 
