@@ -90,7 +90,9 @@ def integrated_loudness(data: np.ndarray, rate: int) -> float:
     block = BLOCK_SECONDS * rate
     count = round((frames / rate - BLOCK_SECONDS) / (BLOCK_SECONDS * BLOCK_STEP)) + 1
     starts = (np.arange(count) * BLOCK_STEP * block).astype(np.int64)
-    ends = ((np.arange(count) * BLOCK_STEP + 1.0) * block).astype(np.int64)
+    # The block count rounds, as the standard's formula does: the last block may run past the
+    # end, and then it holds what there is (still divided by a whole block, as pyloudnorm does).
+    ends = np.minimum(((np.arange(count) * BLOCK_STEP + 1.0) * block).astype(np.int64), frames)
     energy = np.pad(np.cumsum(filtered * filtered, axis=-1), [(0, 0), (1, 0)])
     power = (energy[:, ends] - energy[:, starts]) / block  # [channels, blocks]
     gains = np.asarray(CHANNEL_GAINS[: filtered.shape[0]])[:, None]

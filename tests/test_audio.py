@@ -725,6 +725,15 @@ def test_loudness_agrees_with_pyloudnorm(rate):
         assert loudness_db(samples, rate) == pytest.approx(reference, abs=0.12), name
 
 
+def test_loudness_when_the_last_block_runs_past_the_end():
+    """The block count rounds up here (2.67 blocks of hop past the first): the last block is
+    cut short, as pyloudnorm cuts it, rather than read past the end."""
+    pyloudnorm = pytest.importorskip("pyloudnorm")
+    samples = procedural_clip(2.0, 24000)[:, : 24000 + 16081]
+    reference = pyloudnorm.Meter(24000).integrated_loudness(samples.T.astype(np.float64))
+    assert loudness_db(samples, 24000) == pytest.approx(reference, abs=0.12)
+
+
 def test_loudness_of_a_long_song_is_filtered_in_parts():
     """Past the FFT chunk the filter runs by overlap-add: the seams between parts must not
     show. A steady signal measures the same over 30 s as over its first 5 s."""
