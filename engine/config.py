@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_VARIATIONS = 16  # continuations of one clip per request: one batch through the network
 DEFAULT_TEMPERATURE = 0.5  # sampling: keeps to the likely repetition periods, on tempo, varied
 
 

@@ -24,17 +24,16 @@ from .audio import (
     resample,
     write_audio,
 )
-from .config import DEFAULT_TEMPERATURE
+from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
+from .loudness import SILENT_LUFS
 from .model import DECODER_REACH_FRAMES, Sampling
 from .modelfile import LoadedModel
 
 MIN_CLIP_SECONDS = 0.5
 MAX_CONTINUATION_SECONDS = 600.0
-MAX_VARIATIONS = 16
 DEFAULT_SECONDS = 10.0
 SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
 SEAM_DECAYS = 25  # time constants after which the rest of the step (e^-25) is below 1e-10
-SILENT_LUFS = -70.0
 MAX_GAIN_DB = 30.0
 SOFT_CLIP_KNEE = 0.9  # -0.9 dBFS: where peaks start to bend
 
@@ -135,7 +134,7 @@ def continue_clip(
                 latent = model.encode(torch.from_numpy(heard).to(device))
             if progress is not None:
                 progress(done / windows)
-    joined = np.concatenate(pieces, axis=-1)  # [K*G, 2, windows*W]
+    joined = np.concatenate(pieces, axis=-1)  # [K*G, 2, at least the model frames needed]
     results = []
     for k in range(variations):
         stereo_groups = joined[k * len(groups) : (k + 1) * len(groups)]

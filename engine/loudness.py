@@ -16,7 +16,7 @@ import numpy as np
 
 BLOCK_SECONDS = 0.4
 BLOCK_STEP = 0.25  # of a block: 75 % overlap
-ABSOLUTE_GATE_LUFS = -70.0
+SILENT_LUFS = -70.0  # the absolute gate: BS.1770 counts nothing quieter; Segue calls it silence
 RELATIVE_GATE_LU = -10.0
 CHANNEL_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)  # L R C Ls Rs
 _TAIL_SECONDS = 0.1  # the filters' impulse response is below 1e-8 of its peak after this
@@ -99,7 +99,7 @@ def integrated_loudness(data: np.ndarray, rate: int) -> float:
     weighted = np.sum(gains * power, axis=0)
     with np.errstate(divide="ignore"):
         block_loudness = -0.691 + 10.0 * np.log10(weighted)
-    gated = block_loudness > ABSOLUTE_GATE_LUFS
+    gated = block_loudness > SILENT_LUFS
     if not gated.any():
         return float("-inf")
     relative = -0.691 + 10.0 * math.log10(weighted[gated].mean()) + RELATIVE_GATE_LU

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from segue import __version__
-from segue.engine.config import DEFAULT_TEMPERATURE
+from segue.engine.config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
 
 
 class _Failure(click.ClickException):
@@ -632,7 +632,7 @@ def train(
     "--variations",
     default=1,
     show_default=True,
-    type=click.IntRange(1, 16),
+    type=click.IntRange(1, MAX_VARIATIONS),
     help="Continuations per input; 2 or more also measures how different they are.",
 )
 @click.option(

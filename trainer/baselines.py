@@ -23,8 +23,9 @@ import librosa
 import numpy as np
 
 from segue.engine.continuation import smooth_seam
+from segue.engine.loudness import SILENT_LUFS
 
-from .metrics import SILENT_LUFS, beat_period, loudness
+from .metrics import beat_period, loudness
 
 DRONE_SECONDS = 2.0
 DRONE_FFT = 2048

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.linalg
 
 from segue.engine.audio import loudness_db
+from segue.engine.loudness import SILENT_LUFS
 
 FLOOR_DB = -80.0  # log spectra are floored here (dB re full scale): silence is -80, not -inf
 MEL_RESOLUTIONS = ((2048, 80), (1024, 64), (512, 40))  # (FFT size, mel bands), hop = FFT / 4
@@ -35,7 +36,6 @@ PULSE_FLOOR = 0.05  # added to both pulse clarities, so a pulseless truth does n
 CHROMA_FFT = 4096  # 5.4 Hz bins at 22.05 kHz: semitones apart from about 90 Hz up
 HIGH_HZ = 3000.0  # "high frequencies" start here: presence, cymbals, air
 HIGH_FLOOR = 1e-6  # -60 dB: the smallest high-frequency share told apart
-SILENT_LUFS = -70.0  # loudness floor: digital silence counts as -70 LUFS, not -inf
 SEAM_CONTEXT_S = 1.0  # audio each side of the join that the seam measure looks at
 SEAM_FFT = 512
 COPY_SEGMENT_S = 2.0  # stretches of the prediction matched against the input
