@@ -41,6 +41,8 @@ class ModelConfig:
     decoder: str  # "transposed" (the original) or "istft"
     decoder_layers: tuple[ConvSpec, ...]
     latent_frames: int | None = None  # adaptive average pooling to a fixed frame count
+    encoder_n_fft: int = 0  # > 0: the encoder starts from a log-magnitude STFT of this size
+    encoder_hop: int = 0
     dropout: float = 0.0
     norm_first: bool = False
     positional: str = "none"  # "none" or "sinusoidal"
@@ -50,6 +52,7 @@ class ModelConfig:
     decoder_blocks: int = 0  # residual convolution blocks before the iSTFT head
     n_fft: int = 0
     hop: int = 0
+    decoder_phase: str = "learned"  # "learned" (absolute) or "locked" (to peaks, plus learned)
 
     @property
     def latent_dim(self) -> int:
@@ -73,7 +76,7 @@ class TrainConfig:
     stage1_fraction: float = 0.3  # share of the budget spent on the autoencoder alone
     reconstruction_weight: float = 1.0
     prediction_weight: float = 1.0
-    waveform_loss: str = "mse"  # "mse" or "l1"
+    waveform_loss: str = "mse"  # "mse", "l1", or "none" (for a phase not meant to be the input's)
     prediction_waveform_loss: bool = True
     stft_weight: float = 0.0
     stft_sizes: tuple[int, ...] = (2048, 512, 128)
@@ -135,6 +138,12 @@ def _validate(config: ModelConfig) -> None:
         raise ValueError("predictor must be 'same-frames' or 'future-queries'")
     if config.latent_dim % config.heads:
         raise ValueError("the latent size must be divisible by the number of heads")
+    if config.decoder_phase not in ("learned", "locked"):
+        raise ValueError(
+            f"decoder_phase must be 'learned' or 'locked', not {config.decoder_phase!r}"
+        )
+    if config.encoder_n_fft and config.encoder_hop <= 0:
+        raise ValueError("a spectral encoder needs a positive encoder_hop")
     if config.decoder == "istft" and (
         config.hop <= 0 or config.n_fft % config.hop or config.n_fft // config.hop < 2
     ):

@@ -2,7 +2,8 @@
 
 The model hears one window (its preset's length) and answers the window that follows. Longer
 continuations chain windows, each prediction becoming the next input. Around the model: any
-rate and channel count in and out, loudness matched to the clip's tail, no click at the seam.
+rate and channel count in and out, tonal balance and loudness matched to the clip's tail, no
+click at the seam.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
 from .loudness import SILENT_LUFS
 from .model import DECODER_REACH_FRAMES, Sampling
 from .modelfile import LoadedModel
+from .tone import band_powers, match_tone
 
 MIN_CLIP_SECONDS = 0.5
 MAX_CONTINUATION_SECONDS = 600.0
@@ -99,6 +101,7 @@ def continue_clip(
     groups = _channel_pairs(audio.channels)
     inputs = np.stack([window[[a, b]] for a, b in groups])  # [G, 2, W]
     reference = [loudness_db(pair, config.sample_rate) for pair in inputs]
+    tone = band_powers(inputs, config.sample_rate)  # [G, bands]: the clip's tonal balance
 
     model_frames = math.ceil(output_frames * config.sample_rate / audio.rate) + 16
     windows = math.ceil(model_frames / config.window_samples)
@@ -125,9 +128,9 @@ def continue_clip(
             piece = predicted[..., :needed].float().cpu().numpy()  # [K*G, 2, needed]
             piece = piece - piece.mean(axis=-1, keepdims=True)  # no DC offset
             for index in range(piece.shape[0]):
-                piece[index] = _match_loudness(
-                    piece[index], reference[index % len(groups)], config.sample_rate
-                )
+                group = index % len(groups)
+                matched = match_tone(piece[index], tone[group], config.sample_rate)
+                piece[index] = _match_loudness(matched, reference[group], config.sample_rate)
             heard = smooth_seam(heard, piece, config.sample_rate)
             pieces.append(heard)
             if done < windows:  # the next window hears this one

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from segue.engine.config import ConvSpec
 from segue.engine.model import (
     DECODER_REACH_FRAMES,
+    ISTFTDecoder,
     SegueNet,
     best_lags,
+    latent_frames,
+    locked_phase,
     loop_latent,
     parameter_count,
 )
@@ -159,3 +164,47 @@ def test_a_partial_window_is_the_start_of_the_whole_one(net_name: str, request) 
     assert part.shape[-1] == per_frame * (net.frames // 3)
     kept = per_frame * (net.frames // 3 - DECODER_REACH_FRAMES)
     assert torch.allclose(part[..., :kept], whole[..., :kept], atol=1e-5)
+
+
+def _peak_frequencies(audio: torch.Tensor, rate: int, count: int) -> list[float]:
+    """The `count` strongest spectral peaks of a signal, in Hz, read between FFT bins."""
+    spectrum = torch.fft.rfft(audio * torch.hann_window(audio.shape[-1])).abs()
+    peaks = (spectrum[1:-1] > spectrum[:-2]) & (spectrum[1:-1] >= spectrum[2:])
+    strongest = torch.argsort(torch.where(peaks, spectrum[1:-1], 0.0), descending=True)[:count] + 1
+    found = []
+    for k in strongest.tolist():
+        a, b, c = spectrum[k - 1 : k + 2].log().tolist()
+        found.append((k + 0.5 * (a - c) / (a - 2 * b + c)) * rate / audio.shape[-1])
+    return sorted(found)
+
+
+def test_locked_phase_plays_each_partial_at_its_own_pitch() -> None:
+    """Given only the STFT magnitudes of three tones halfway between the 25 Hz bins, the
+    locked phase brings back their pitches; a phase that stands still moves each to a bin
+    centre, 12.5 Hz away: a semitone at 212 Hz."""
+    rate, n_fft, hop = 24_000, 960, 240
+    time = torch.arange(2 * rate) / rate
+    chord = (237.5, 312.5, 412.5)
+    audio = sum(torch.sin(2 * math.pi * f * time + i) for i, f in enumerate(chord)) / 3
+    window = torch.hann_window(n_fft)
+    magnitude = torch.stft(audio, n_fft, hop, window=window, return_complex=True).abs()
+    magnitude = magnitude.T[None, : 2 * rate // hop]  # [1, frames, bins]
+    decoder = ISTFTDecoder(load_preset("default").model)
+    locked = locked_phase(magnitude, n_fft, hop)
+    for phase, close in ((locked, True), (magnitude * 0, False)):
+        decoded = decoder._synthesise(torch.polar(magnitude, phase))[0, rate // 2 : -rate // 2]
+        errors = [
+            abs(a - b) for a, b in zip(_peak_frequencies(decoded, rate, 3), chord, strict=True)
+        ]
+        assert (max(errors) < 2.0) == close, errors
+
+
+@pytest.mark.parametrize("net_name", ["default_net", "seed_net"])
+def test_latent_frames_counts_what_the_encoder_makes(net_name: str, request) -> None:
+    """Continuation plans its windows with `latent_frames`; it must match the encoder for any
+    clip length, the spectral front end of `default` included."""
+    net: SegueNet = request.getfixturevalue(net_name)
+    for samples in (24_000, 100_003, net.config.window_samples):
+        with torch.no_grad():
+            made = net.encode(torch.zeros(1, net.config.channels, samples)).shape[-1]
+        assert made == latent_frames(net.config, samples)
