@@ -142,6 +142,8 @@ def _validate(config: ModelConfig) -> None:
         raise ValueError(
             f"decoder_phase must be 'learned' or 'locked', not {config.decoder_phase!r}"
         )
+    if config.decoder_phase == "locked" and config.decoder != "istft":
+        raise ValueError("a locked decoder phase needs the istft decoder")
     if config.encoder_n_fft and config.encoder_hop <= 0:
         raise ValueError("a spectral encoder needs a positive encoder_hop")
     if config.decoder == "istft" and (

@@ -190,7 +190,7 @@ def test_locked_phase_plays_each_partial_at_its_own_pitch() -> None:
     magnitude = torch.stft(audio, n_fft, hop, window=window, return_complex=True).abs()
     magnitude = magnitude.T[None, : 2 * rate // hop]  # [1, frames, bins]
     decoder = ISTFTDecoder(load_preset("default").model)
-    locked = locked_phase(magnitude, n_fft, hop)
+    locked = locked_phase(magnitude.log(), n_fft, hop)
     for phase, close in ((locked, True), (magnitude * 0, False)):
         decoded = decoder._synthesise(torch.polar(magnitude, phase))[0, rate // 2 : -rate // 2]
         errors = [

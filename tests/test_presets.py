@@ -38,6 +38,10 @@ def test_typos_and_nonsense_are_refused() -> None:
     model = load_preset("default").model
     with pytest.raises(ValueError, match="decoder"):
         model_config_from_dict({**to_dict(model), "decoder": "wavenet"})
+    with pytest.raises(ValueError, match="locked decoder phase needs the istft"):
+        model_config_from_dict({**to_dict(model), "decoder": "transposed"})
+    with pytest.raises(ValueError, match="decoder_phase"):
+        model_config_from_dict({**to_dict(model), "decoder_phase": "random"})
     with pytest.raises(KeyError, match="default"):
         load_preset("nonexistent")
     assert {"default", "seed"} <= set(available_presets())
