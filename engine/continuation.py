@@ -29,7 +29,7 @@ from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
 from .loudness import SILENT_LUFS
 from .model import DECODER_REACH_FRAMES, Sampling
 from .modelfile import LoadedModel
-from .tone import band_powers, match_tone
+from .tone import match_tone, power_spectrum
 
 MIN_CLIP_SECONDS = 0.5
 MAX_CONTINUATION_SECONDS = 600.0
@@ -101,7 +101,7 @@ def continue_clip(
     groups = _channel_pairs(audio.channels)
     inputs = np.stack([window[[a, b]] for a, b in groups])  # [G, 2, W]
     reference = [loudness_db(pair, config.sample_rate) for pair in inputs]
-    tone = band_powers(inputs, config.sample_rate)  # [G, bands]: the clip's tonal balance
+    tone = power_spectrum(inputs)  # [G, bins]: the clip's tone and pitches
 
     model_frames = math.ceil(output_frames * config.sample_rate / audio.rate) + 16
     windows = math.ceil(model_frames / config.window_samples)

@@ -421,9 +421,17 @@ class SegueNet(nn.Module):
     ) -> Tensor:
         """The waveform of the window that follows these latents: only the prediction, which is
         all inference needs. `frames` decodes just the first latent frames of it (the last
-        window of a continuation is seldom needed whole)."""
+        window of a continuation is seldom needed whole).
+
+        The decoder hears the input's last latent frames before the prediction, and their audio
+        is cut off again: decoded alone, the prediction's first frames lack the neighbours the
+        decoder's convolutions and overlap-add expect, and fade in (3 to 4 dB down over the
+        first 30 ms): a dip at the join."""
         future = self.future_latent(latent, sampling)
-        return self.decode(future if frames is None else future[..., :frames])
+        context = latent[..., -DECODER_REACH_FRAMES:]
+        heard = torch.cat([context, future if frames is None else future[..., :frames]], dim=-1)
+        waveform = self.decode(heard)
+        return waveform[..., waveform.shape[-1] * context.shape[-1] // heard.shape[-1] :]
 
     def forward(self, waveform: Tensor, sampling: Sampling | None = None) -> Output:
         """Reconstruct the window and predict the next one."""

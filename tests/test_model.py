@@ -166,6 +166,33 @@ def test_a_partial_window_is_the_start_of_the_whole_one(net_name: str, request) 
     assert torch.allclose(part[..., :kept], whole[..., :kept], atol=1e-5)
 
 
+def _level_db(audio: torch.Tensor, bin_samples: int) -> torch.Tensor:
+    """Level in dB of each stretch of `bin_samples`, channels together."""
+    usable = audio.shape[-1] // bin_samples * bin_samples
+    stretches = audio[..., :usable].reshape(*audio.shape[:-1], -1, bin_samples)
+    return 10 * torch.log10(stretches.square().mean(dim=(-1, -3)) + 1e-12)
+
+
+@pytest.mark.parametrize("net_name", ["default_net", "seed_net"])
+def test_the_prediction_is_decoded_as_the_inputs_next_frames(net_name: str, request) -> None:
+    """No edge at the join: the prediction's audio is what the decoder makes of it heard right
+    after the input, as one stream, not decoded alone (which fades its first frames in). A
+    locked phase runs on from the stream's start, so there the levels are what must agree."""
+    net: SegueNet = request.getfixturevalue(net_name)
+    torch.manual_seed(2)
+    latent = torch.randn(1, net.config.latent_dim, net.frames)
+    with torch.no_grad():
+        prediction = net.continue_latent(latent)
+        future = net.future_latent(latent)
+        stream = net.decode(torch.cat([latent, future], dim=-1))
+    after_input = stream[..., stream.shape[-1] // 2 :]
+    per_frame = prediction.shape[-1] // net.frames
+    levels, expected = _level_db(prediction, per_frame), _level_db(after_input, per_frame)
+    assert (levels - expected).abs().max() < 1.0
+    if net.config.decoder_phase != "locked":
+        assert torch.allclose(prediction, after_input, atol=1e-5)
+
+
 def _peak_frequencies(audio: torch.Tensor, rate: int, count: int) -> list[float]:
     """The `count` strongest spectral peaks of a signal, in Hz, read between FFT bins."""
     spectrum = torch.fft.rfft(audio * torch.hann_window(audio.shape[-1])).abs()
