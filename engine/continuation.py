@@ -29,6 +29,7 @@ from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
 from .loudness import SILENT_LUFS
 from .model import DECODER_REACH_FRAMES, Sampling
 from .modelfile import LoadedModel
+from .tempo import beat_lags, beat_seconds
 from .tone import match_tone, power_spectrum
 
 MIN_CLIP_SECONDS = 0.5
@@ -38,6 +39,7 @@ SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
 SEAM_DECAYS = 25  # time constants after which the rest of the step (e^-25) is below 1e-10
 MAX_GAIN_DB = 30.0
 SOFT_CLIP_KNEE = 0.9  # -0.9 dBFS: where peaks start to bend
+OFF_BEAT_LOGIT = -1e4  # added to the logit of a repetition period that is not whole beats
 
 
 Progress = Callable[[float], None]
@@ -77,8 +79,9 @@ def continue_clip(
     """K continuations of `audio`, each [channels, round(seconds * rate)] at the clip's own rate.
 
     Variations come from sampling the model's prediction: a variation vector (which
-    continuation to play), a repetition period and a spread around each predicted frame;
-    `temperature` scales the sampling, `seed` makes it reproducible.
+    continuation to play), a repetition period (a whole number of the clip's beats, where it
+    has a steady one) and a spread around each predicted frame; `temperature` scales the
+    sampling, `seed` makes it reproducible.
     """
     config = loaded.config
     if not 0 < seconds <= MAX_CONTINUATION_SECONDS:
@@ -102,6 +105,7 @@ def continue_clip(
     inputs = np.stack([window[[a, b]] for a, b in groups])  # [G, 2, W]
     reference = [loudness_db(pair, config.sample_rate) for pair in inputs]
     tone = power_spectrum(inputs)  # [G, bins]: the clip's tone and pitches
+    on_beat = _on_beat_lags(loaded, window)
 
     model_frames = math.ceil(output_frames * config.sample_rate / audio.rate) + 16
     windows = math.ceil(model_frames / config.window_samples)
@@ -122,7 +126,7 @@ def continue_clip(
             frames = min(model.frames, math.ceil(needed / per_frame) + DECODER_REACH_FRAMES)
             predicted = model.continue_latent(
                 latent,
-                _sampling(loaded, variation, len(groups), temperature, generator, device),
+                _sampling(loaded, variation, len(groups), temperature, generator, device, on_beat),
                 frames=frames,
             )
             piece = predicted[..., :needed].float().cpu().numpy()  # [K*G, 2, needed]
@@ -175,6 +179,17 @@ def _unpair(stereo: np.ndarray, groups: list[tuple[int, int]], channels: int) ->
     return out
 
 
+def _on_beat_lags(loaded: LoadedModel, window: np.ndarray) -> np.ndarray | None:
+    """Which repetition periods the predictor may take: whole numbers of the clip's beat
+    (a mask over min_lag_frames..frames), or None (any) where the clip has no steady beat."""
+    config, frames = loaded.config, loaded.model.frames
+    beat = beat_seconds(window, config.sample_rate)
+    if beat is None or config.variation_dim == 0:
+        return None
+    mask = beat_lags(beat * frames / config.window_seconds, config.min_lag_frames, frames)
+    return mask if mask.any() else None
+
+
 def _sampling(
     loaded: LoadedModel,
     variation: torch.Tensor,
@@ -182,8 +197,10 @@ def _sampling(
     temperature: float,
     generator: torch.Generator,
     device: torch.device,
+    on_beat: np.ndarray | None = None,
 ) -> Sampling | None:
-    """One window's random choices per variation, shared by all channel pairs of a variation."""
+    """One window's random choices per variation, shared by all channel pairs of a variation;
+    repetition periods off the `on_beat` mask are ruled out."""
     config = loaded.config
     if config.variation_dim == 0:
         return None
@@ -191,13 +208,14 @@ def _sampling(
     noise = torch.randn(count, config.latent_dim, frames, generator=generator)
     uniform = torch.rand(count, frames - config.min_lag_frames + 1, generator=generator)
     gumbel = -torch.log(-torch.log(uniform.clamp(1e-9, 1 - 1e-9)))
+    lag_noise = temperature * gumbel
+    if on_beat is not None:
+        lag_noise = lag_noise + torch.where(torch.from_numpy(on_beat), 0.0, OFF_BEAT_LOGIT)
 
     def per_output(values: torch.Tensor) -> torch.Tensor:
         return values.repeat_interleave(groups, dim=0).to(device)
 
-    return Sampling(
-        per_output(variation), per_output(temperature * noise), per_output(temperature * gumbel)
-    )
+    return Sampling(per_output(variation), per_output(temperature * noise), per_output(lag_noise))
 
 
 def _match_loudness(samples: np.ndarray, reference_db: float, rate: int) -> np.ndarray:

@@ -9,16 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 from conftest import file_digest, procedural_clip, write_clip
 
 from segue.engine.audio import Audio, AudioError, loudness_db, read_audio
 from segue.engine.continuation import (
+    _on_beat_lags,
+    _sampling,
     bars_to_seconds,
     continue_clip,
     continue_file,
     output_paths,
 )
 from segue.engine.modelfile import LoadedModel
+from segue.trainer.procedural import song_spec
 
 
 def _tail_loudness(audio: Audio, seconds: float) -> float:
@@ -160,3 +164,24 @@ def test_output_names() -> None:
         Path("/b/y.v3.flac"),
     ]
     assert bars_to_seconds(4, 120) == 8.0 and bars_to_seconds(2, 90, 3) == 4.0
+
+
+def test_repetition_periods_are_whole_beats_of_the_clip(default_model: LoadedModel) -> None:
+    """A 75 bpm clip: a beat is 20 latent frames, so the predictor may loop 20, 40 or 80 frames
+    (and 10 or 160 if the beat is read at double time), nothing else, however its own logits
+    lean (16 draws at temperature 1)."""
+    config, model = default_model.config, default_model.model
+    window = procedural_clip(config.window_seconds, config.sample_rate, "reggae", 0)
+    assert song_spec(0, style="reggae").bpm == 75
+    on_beat = _on_beat_lags(default_model, window.astype(np.float32))
+    assert on_beat is not None
+    allowed = set((np.flatnonzero(on_beat) + config.min_lag_frames).tolist())
+    assert {20, 40, 80} <= allowed
+    assert all(min(abs(lag - 10 * 2**k) for k in range(5)) <= 1 for lag in allowed)
+    generator = torch.Generator().manual_seed(0)
+    variation = torch.randn(16, config.variation_dim, generator=generator)
+    sampling = _sampling(default_model, variation, 1, 1.0, generator, torch.device("cpu"), on_beat)
+    with torch.inference_mode():
+        latent = model.encode(torch.from_numpy(window[None].astype(np.float32))).repeat(16, 1, 1)
+        lags = model.predict_latent(latent, sampling.variation, lag_noise=sampling.lag_noise).lags
+    assert set(lags.tolist()) <= allowed
