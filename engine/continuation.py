@@ -75,13 +75,15 @@ def continue_clip(
     seed: int | None = None,
     temperature: float = DEFAULT_TEMPERATURE,
     progress: Progress | None = None,
+    bpm: float | None = None,
 ) -> list[np.ndarray]:
     """K continuations of `audio`, each [channels, round(seconds * rate)] at the clip's own rate.
 
     Variations come from sampling the model's prediction: a variation vector (which
     continuation to play), a repetition period (a whole number of the clip's beats, where it
-    has a steady one) and a spread around each predicted frame; `temperature` scales the
-    sampling, `seed` makes it reproducible.
+    has a steady one; `bpm`, the DAW's tempo, says what a beat is when given) and a spread
+    around each predicted frame; `temperature` scales the sampling, `seed` makes it
+    reproducible.
     """
     config = loaded.config
     if not 0 < seconds <= MAX_CONTINUATION_SECONDS:
@@ -105,7 +107,7 @@ def continue_clip(
     inputs = np.stack([window[[a, b]] for a, b in groups])  # [G, 2, W]
     reference = [loudness_db(pair, config.sample_rate) for pair in inputs]
     tone = power_spectrum(inputs)  # [G, bins]: the clip's tone and pitches
-    on_beat = _on_beat_lags(loaded, window)
+    on_beat = _on_beat_lags(loaded, window, bpm)
 
     model_frames = math.ceil(output_frames * config.sample_rate / audio.rate) + 16
     windows = math.ceil(model_frames / config.window_samples)
@@ -179,11 +181,14 @@ def _unpair(stereo: np.ndarray, groups: list[tuple[int, int]], channels: int) ->
     return out
 
 
-def _on_beat_lags(loaded: LoadedModel, window: np.ndarray) -> np.ndarray | None:
-    """Which repetition periods the predictor may take: whole numbers of the clip's beat
-    (a mask over min_lag_frames..frames), or None (any) where the clip has no steady beat."""
+def _on_beat_lags(
+    loaded: LoadedModel, window: np.ndarray, bpm: float | None = None
+) -> np.ndarray | None:
+    """Which repetition periods the predictor may take: whole numbers of the beat (`bpm`'s,
+    else the clip's; a mask over min_lag_frames..frames), or None (any) where the clip has no
+    steady beat and no tempo was given."""
     config, frames = loaded.config, loaded.model.frames
-    beat = beat_seconds(window, config.sample_rate)
+    beat = 60.0 / bpm if bpm else beat_seconds(window, config.sample_rate)
     if beat is None or config.variation_dim == 0:
         return None
     mask = beat_lags(beat * frames / config.window_seconds, config.min_lag_frames, frames)
@@ -290,13 +295,14 @@ def continue_file(
     seed: int | None = None,
     temperature: float = DEFAULT_TEMPERATURE,
     progress: Progress | None = None,
+    bpm: float | None = None,
 ) -> list[Path]:
     """Read a clip (its tail only, for long files), continue it, write each variation atomically."""
     input_path = Path(input_path)
     paths = output_paths(input_path, Path(output) if output else None, variations)
     tail_seconds = 2 * loaded.config.window_seconds + 1.0
     audio = read_audio(input_path, tail_seconds=tail_seconds)
-    results = continue_clip(loaded, audio, seconds, variations, seed, temperature, progress)
+    results = continue_clip(loaded, audio, seconds, variations, seed, temperature, progress, bpm)
     return [
         write_audio(path, samples, audio.rate) for path, samples in zip(paths, results, strict=True)
     ]

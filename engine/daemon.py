@@ -155,6 +155,7 @@ class Daemon:
             settings.seed,
             settings.temperature,
             progress,
+            settings.bpm,
         )
 
     def status(self) -> dict[str, object]:

@@ -33,6 +33,7 @@ class ContinueSettings:
     seed: int | None = None
     temperature: float = DEFAULT_TEMPERATURE
     output: str | None = None  # as given: the caller decides what a name or path means
+    bpm: float | None = None  # the DAW's tempo, when the length was asked in bars
 
 
 def continue_settings(options: Mapping[str, object]) -> ContinueSettings:
@@ -58,6 +59,7 @@ def continue_settings(options: Mapping[str, object]) -> ContinueSettings:
         seed=values.get("seed"),
         temperature=values.get("temperature", DEFAULT_TEMPERATURE),
         output=output,
+        bpm=values.get("bpm"),
     )
 
 

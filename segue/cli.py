@@ -155,7 +155,10 @@ def continue_command(
 
     length = _seconds(seconds, bars, bpm, beats_per_bar)
     loaded = open_model(model, resolve_device(device))
-    for path in continue_file(loaded, input_path, output, length, variations, seed, temperature):
+    paths = continue_file(
+        loaded, input_path, output, length, variations, seed, temperature, bpm=bpm
+    )
+    for path in paths:
         click.echo(path)
 
 
@@ -210,7 +213,15 @@ def demo(
     spec = song_spec(seed if seed is not None else 0, style=style)
     clip = generate_song(spec, clip_seconds, rate)
     directory.mkdir(parents=True, exist_ok=True)
-    continuations = continue_clip(loaded, Audio(clip, rate), length, variations, seed, temperature)
+    continuations = continue_clip(
+        loaded,
+        Audio(clip, rate),
+        length,
+        variations,
+        seed,
+        temperature,
+        bpm=bpm,
+    )
     write_audio(directory / "input.wav", clip, rate)
     for index, continuation in enumerate(continuations, start=1):
         suffix = "" if index == 1 else f".v{index}"

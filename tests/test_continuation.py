@@ -22,6 +22,7 @@ from segue.engine.continuation import (
     output_paths,
 )
 from segue.engine.modelfile import LoadedModel
+from segue.engine.requests import continue_settings
 from segue.trainer.procedural import song_spec
 
 
@@ -185,3 +186,16 @@ def test_repetition_periods_are_whole_beats_of_the_clip(default_model: LoadedMod
         latent = model.encode(torch.from_numpy(window[None].astype(np.float32))).repeat(16, 1, 1)
         lags = model.predict_latent(latent, sampling.variation, lag_noise=sampling.lag_noise).lags
     assert set(lags.tolist()) <= allowed
+
+
+def test_the_daws_tempo_says_what_a_beat_is(default_model: LoadedModel) -> None:
+    """Asked in bars, a request carries the DAW's tempo; it sets the beat even where the clip
+    has none to find (noise): 75 bpm is 20 latent frames a beat."""
+    config = default_model.config
+    noise = np.random.default_rng(0).standard_normal((2, config.window_samples))
+    noise = noise.astype(np.float32)
+    assert _on_beat_lags(default_model, noise) is None
+    on_beat = _on_beat_lags(default_model, noise, bpm=75.0)
+    assert set((np.flatnonzero(on_beat) + config.min_lag_frames).tolist()) == {20, 40, 80, 160}
+    assert continue_settings({"bars": 2, "bpm": 75}).bpm == 75.0
+    assert continue_settings({"seconds": 4}).bpm is None
