@@ -39,7 +39,7 @@ SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
 SEAM_DECAYS = 25  # time constants after which the rest of the step (e^-25) is below 1e-10
 MAX_GAIN_DB = 30.0
 SOFT_CLIP_KNEE = 0.9  # -0.9 dBFS: where peaks start to bend
-OFF_BEAT_LOGIT = -1e4  # added to the logit of a repetition period that is not whole beats
+RULED_OUT_LOGIT = -1e4  # added to the logit of a repetition period the predictor may not take
 
 
 Progress = Callable[[float], None]
@@ -126,11 +126,12 @@ def continue_clip(
         for done in range(1, windows + 1):
             needed = min(config.window_samples, model_frames - (done - 1) * config.window_samples)
             frames = min(model.frames, math.ceil(needed / per_frame) + DECODER_REACH_FRAMES)
-            predicted = model.continue_latent(
-                latent,
-                _sampling(loaded, variation, len(groups), temperature, generator, device, on_beat),
-                frames=frames,
+            sampling = _sampling(
+                loaded, variation, len(groups), temperature, generator, device, on_beat
             )
+            if sampling is not None and variations > 1:
+                sampling = _distinct_periods(model, latent, sampling, variations, on_beat)
+            predicted = model.continue_latent(latent, sampling, frames=frames)
             piece = predicted[..., :needed].float().cpu().numpy()  # [K*G, 2, needed]
             piece = piece - piece.mean(axis=-1, keepdims=True)  # no DC offset
             for index in range(piece.shape[0]):
@@ -215,12 +216,43 @@ def _sampling(
     gumbel = -torch.log(-torch.log(uniform.clamp(1e-9, 1 - 1e-9)))
     lag_noise = temperature * gumbel
     if on_beat is not None:
-        lag_noise = lag_noise + torch.where(torch.from_numpy(on_beat), 0.0, OFF_BEAT_LOGIT)
+        lag_noise = lag_noise + torch.where(torch.from_numpy(on_beat), 0.0, RULED_OUT_LOGIT)
 
     def per_output(values: torch.Tensor) -> torch.Tensor:
         return values.repeat_interleave(groups, dim=0).to(device)
 
     return Sampling(per_output(variation), per_output(temperature * noise), per_output(lag_noise))
+
+
+def _distinct_periods(
+    model: torch.nn.Module,
+    latent: torch.Tensor,
+    sampling: Sampling,
+    variations: int,
+    on_beat: np.ndarray | None,
+) -> Sampling:
+    """K variations, K different repetition periods: each variation in turn takes its best
+    period (its logits plus its Gumbel noise: a draw without replacement) among the allowed
+    ones the variations before it left, starting over once all are taken. Four variations are
+    then four alternatives, not one period drawn twice (which left them 0.49 of their distance
+    to the truth apart on held-out songs, 0.57 with distinct periods). All channel pairs of a
+    variation keep one period."""
+    logits = model.predict_latent(latent, sampling.variation, lag_noise=sampling.lag_noise)
+    scores = logits.lag_logits + sampling.lag_noise  # [K*G, periods]
+    scores = scores.view(variations, -1, scores.shape[-1])[:, 0]  # a variation's first pair
+    allowed = torch.ones_like(scores[0], dtype=torch.bool)
+    if on_beat is not None:
+        allowed = torch.from_numpy(on_beat).to(scores.device)
+    free = allowed.clone()
+    forced = torch.full_like(sampling.lag_noise, RULED_OUT_LOGIT)
+    forced = forced.view(variations, -1, forced.shape[-1])
+    for k in range(variations):
+        if not free.any():
+            free = allowed.clone()
+        choice = int(torch.where(free, scores[k], float("-inf")).argmax())
+        free[choice] = False
+        forced[k, :, choice] = 0.0
+    return sampling._replace(lag_noise=forced.view_as(sampling.lag_noise))
 
 
 def _match_loudness(samples: np.ndarray, reference_db: float, rate: int) -> np.ndarray:

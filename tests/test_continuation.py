@@ -14,6 +14,7 @@ from conftest import file_digest, procedural_clip, write_clip
 
 from segue.engine.audio import Audio, AudioError, loudness_db, read_audio
 from segue.engine.continuation import (
+    _distinct_periods,
     _on_beat_lags,
     _sampling,
     bars_to_seconds,
@@ -167,25 +168,47 @@ def test_output_names() -> None:
     assert bars_to_seconds(4, 120) == 8.0 and bars_to_seconds(2, 90, 3) == 4.0
 
 
+def _drawn_periods(
+    loaded: LoadedModel, window: np.ndarray, count: int, distinct: bool
+) -> tuple[list[int], set[int]]:
+    """The periods `count` variations of `window` take at temperature 1, and those allowed."""
+    config, model = loaded.config, loaded.model
+    on_beat = _on_beat_lags(loaded, window)
+    assert on_beat is not None
+    allowed = set((np.flatnonzero(on_beat) + config.min_lag_frames).tolist())
+    generator = torch.Generator().manual_seed(0)
+    variation = torch.randn(count, config.variation_dim, generator=generator)
+    sampling = _sampling(loaded, variation, 1, 1.0, generator, torch.device("cpu"), on_beat)
+    with torch.inference_mode():
+        latent = model.encode(torch.from_numpy(window[None])).repeat(count, 1, 1)
+        if distinct:
+            sampling = _distinct_periods(model, latent, sampling, count, on_beat)
+        lags = model.predict_latent(latent, sampling.variation, lag_noise=sampling.lag_noise).lags
+    return lags.tolist(), allowed
+
+
+def _reggae_window(loaded: LoadedModel) -> np.ndarray:
+    config = loaded.config
+    assert song_spec(0, style="reggae").bpm == 75
+    window = procedural_clip(config.window_seconds, config.sample_rate, "reggae", 0)
+    return window.astype(np.float32)
+
+
 def test_repetition_periods_are_whole_beats_of_the_clip(default_model: LoadedModel) -> None:
     """A 75 bpm clip: a beat is 20 latent frames, so the predictor may loop 20, 40 or 80 frames
     (and 10 or 160 if the beat is read at double time), nothing else, however its own logits
     lean (16 draws at temperature 1)."""
-    config, model = default_model.config, default_model.model
-    window = procedural_clip(config.window_seconds, config.sample_rate, "reggae", 0)
-    assert song_spec(0, style="reggae").bpm == 75
-    on_beat = _on_beat_lags(default_model, window.astype(np.float32))
-    assert on_beat is not None
-    allowed = set((np.flatnonzero(on_beat) + config.min_lag_frames).tolist())
+    lags, allowed = _drawn_periods(default_model, _reggae_window(default_model), 16, False)
     assert {20, 40, 80} <= allowed
     assert all(min(abs(lag - 10 * 2**k) for k in range(5)) <= 1 for lag in allowed)
-    generator = torch.Generator().manual_seed(0)
-    variation = torch.randn(16, config.variation_dim, generator=generator)
-    sampling = _sampling(default_model, variation, 1, 1.0, generator, torch.device("cpu"), on_beat)
-    with torch.inference_mode():
-        latent = model.encode(torch.from_numpy(window[None].astype(np.float32))).repeat(16, 1, 1)
-        lags = model.predict_latent(latent, sampling.variation, lag_noise=sampling.lag_noise).lags
-    assert set(lags.tolist()) <= allowed
+    assert set(lags) <= allowed
+
+
+def test_variations_take_different_periods_until_none_is_left(default_model: LoadedModel) -> None:
+    lags, allowed = _drawn_periods(default_model, _reggae_window(default_model), 4, True)
+    assert len(set(lags)) == 4 and set(lags) <= allowed
+    lags, allowed = _drawn_periods(default_model, _reggae_window(default_model), 8, True)
+    assert set(lags) == allowed and len(allowed) < 8  # every period, then again from the top
 
 
 def test_the_daws_tempo_says_what_a_beat_is(default_model: LoadedModel) -> None:
