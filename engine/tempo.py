@@ -3,9 +3,10 @@
 The predictor picks a repetition period from its own logits; trained on a few tempos, it
 favours their periods whatever the clip's (on held-out real music the shipped model looped
 3.5 or 6.4 beats as often as 4). Restricting its choice to whole numbers of the clip's beat
-keeps the groove. librosa's tempo estimate would do, but importing librosa costs over 3 s, more
-than a whole `segue continue`; this is the same idea (the autocorrelation of a spectral-flux
-onset envelope, weighted toward moderate tempi) in a few lines of numpy. `segue eval` keeps
+keeps the groove; powers of two of it (1, 2, 4, 8 beats) keep the bar. librosa's tempo
+estimate would do, but importing librosa costs over 3 s, more than a whole `segue continue`;
+this is the same idea (the autocorrelation of a spectral-flux onset envelope, weighted toward
+moderate tempi) in a few lines of numpy. `segue eval` keeps
 librosa as the judge, so the engine is not graded by its own estimator.
 """
 
@@ -17,6 +18,7 @@ ONSET_FFT = 1024
 ONSET_HOP = 256
 SLOWEST_BPM = 50.0
 FASTEST_BPM = 220.0
+TREND_SECONDS = 0.33  # the onset envelope's slow trend, removed: swells are not beats
 PRIOR_BPM = 120.0  # the centre of the tempo prior, one octave wide (as librosa's)
 MIN_PERIODICITY = 0.15  # autocorrelation at the beat over that at zero lag: below, no beat
 # (white noise: 0.04 to 0.05; held-out real music: 0.3 to 0.7)
@@ -37,7 +39,8 @@ def onset_envelope(samples: np.ndarray, rate: int) -> np.ndarray:
     magnitude = np.abs(np.fft.rfft(frames * np.hanning(ONSET_FFT).astype(np.float32), axis=-1))
     level = np.log1p(1000.0 * magnitude)
     flux = np.maximum(np.diff(level, axis=0), 0.0).mean(axis=1)
-    trend = np.convolve(flux, np.ones(31) / 31, mode="same")  # about 0.33 s at 24 kHz
+    span = 2 * round(TREND_SECONDS * rate / ONSET_HOP / 2) + 1  # odd: centred
+    trend = np.convolve(flux, np.ones(span) / span, mode="same")
     return np.maximum(flux - trend, 0.0)
 
 
