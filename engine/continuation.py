@@ -189,8 +189,10 @@ def _on_beat_lags(
     else the clip's; a mask over min_lag_frames..frames), or None (any) where the clip has no
     steady beat and no tempo was given."""
     config, frames = loaded.config, loaded.model.frames
+    if config.variation_dim == 0:  # a deterministic model draws no period
+        return None
     beat = 60.0 / bpm if bpm else beat_seconds(window, config.sample_rate)
-    if beat is None or config.variation_dim == 0:
+    if beat is None:
         return None
     mask = beat_lags(beat * frames / config.window_seconds, config.min_lag_frames, frames)
     return mask if mask.any() else None

@@ -6,8 +6,8 @@ favours their periods whatever the clip's (on held-out real music the shipped mo
 keeps the groove; powers of two of it (1, 2, 4, 8 beats) keep the bar. librosa's tempo
 estimate would do, but importing librosa costs over 3 s, more than a whole `segue continue`;
 this is the same idea (the autocorrelation of a spectral-flux onset envelope, weighted toward
-moderate tempi) in a few lines of numpy. `segue eval` keeps
-librosa as the judge, so the engine is not graded by its own estimator.
+moderate tempi) in a few lines of numpy. `segue eval` keeps librosa as the judge, so the
+engine is not graded by its own estimator.
 """
 
 from __future__ import annotations
@@ -78,5 +78,5 @@ def beat_lags(beat_frames: float, shortest: int, longest: int) -> np.ndarray:
     lags = np.arange(shortest, longest + 1)
     beats = np.round(lags / beat_frames)
     whole = (beats >= 1) & (np.abs(lags - beats * beat_frames) <= 0.5)
-    power_of_two = (beats >= 1) & (np.log2(np.maximum(beats, 1)) % 1 == 0)
+    power_of_two = np.log2(np.maximum(beats, 1)) % 1 == 0
     return whole & power_of_two

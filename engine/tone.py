@@ -6,9 +6,9 @@ and an average is duller than any one future (on held-out real music a 20-minute
 continuations had 4 to 17 dB too little above 3 kHz while its reconstructions had the input's
 highs). Its peaks are blurred too, so the clip's pitches fade into their neighbours. Loudness
 matching fixes neither. The long-term spectrum of what follows a clip is close to the clip's
-own, so each window's spectrum, smoothed over a fraction of an octave narrower than a
-semitone, is brought to the clip's with gains that are bounded and constant over time (an EQ,
-not a gate): the tilt comes back, and the clip's notes stand out of the blur again.
+own, so each window's spectrum, smoothed over a semitone and then over a third of an octave,
+is brought to the clip's with gains that are bounded and constant over time (an EQ, not a
+gate): the clip's notes stand out of the blur again, and the tilt comes back.
 """
 
 from __future__ import annotations
