@@ -2,8 +2,8 @@
 
 The model hears one window (its preset's length) and answers the window that follows. Longer
 continuations chain windows, each prediction becoming the next input. Around the model: any
-rate and channel count in and out, tonal balance and loudness matched to the clip's tail, no
-click at the seam.
+rate and channel count in and out, tonal balance, stereo image and loudness matched to the
+clip's tail, no click at the seam.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
 from .loudness import SILENT_LUFS
 from .model import DECODER_REACH_FRAMES, Sampling
 from .modelfile import LoadedModel
+from .stereo import match_width, width_profile
 from .tempo import beat_lags, beat_seconds
 from .tone import match_tone, power_spectrum
 
@@ -107,6 +108,7 @@ def continue_clip(
     inputs = np.stack([window[[a, b]] for a, b in groups])  # [G, 2, W]
     reference = [loudness_db(pair, config.sample_rate) for pair in inputs]
     tone = power_spectrum(inputs)  # [G, bins]: the clip's tone and pitches
+    width = width_profile(inputs, config.sample_rate)  # [G, bins]: its stereo image
     on_beat = _on_beat_lags(loaded, window, bpm)
 
     model_frames = math.ceil(output_frames * config.sample_rate / audio.rate) + 16
@@ -136,7 +138,8 @@ def continue_clip(
             piece = piece - piece.mean(axis=-1, keepdims=True)  # no DC offset
             for index in range(piece.shape[0]):
                 group = index % len(groups)
-                matched = match_tone(piece[index], tone[group], config.sample_rate)
+                imaged = match_width(piece[index], width[group], config.sample_rate)
+                matched = match_tone(imaged, tone[group], config.sample_rate)
                 piece[index] = _match_loudness(matched, reference[group], config.sample_rate)
             heard = smooth_seam(heard, piece, config.sample_rate)
             pieces.append(heard)

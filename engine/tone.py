@@ -36,7 +36,7 @@ def _window() -> np.ndarray:
     return np.sqrt(np.hanning(TONE_FFT + 1)[:-1]).astype(np.float32)
 
 
-def _spectra(samples: np.ndarray) -> np.ndarray:
+def stft(samples: np.ndarray) -> np.ndarray:
     """STFT of [..., frames] audio, padded by a hop at each end and to whole hops:
     [..., chunks, TONE_FFT // 2 + 1]."""
     hop = TONE_FFT // 2
@@ -46,8 +46,8 @@ def _spectra(samples: np.ndarray) -> np.ndarray:
     return np.fft.rfft(_frames(padded) * _window(), axis=-1)
 
 
-def _overlap_add(spectra: np.ndarray, frames: int) -> np.ndarray:
-    """The inverse of `_spectra`, cut back to `frames` samples."""
+def inverse_stft(spectra: np.ndarray, frames: int) -> np.ndarray:
+    """The inverse of `stft`, cut back to `frames` samples."""
     hop = TONE_FFT // 2
     chunks = np.fft.irfft(spectra, n=TONE_FFT, axis=-1).astype(np.float32) * _window()
     blocks = chunks.shape[-2] + 1
@@ -65,7 +65,7 @@ def _mean_power(spectra: np.ndarray) -> np.ndarray:
 def power_spectrum(samples: np.ndarray) -> np.ndarray:
     """Mean power per bin of [..., channels, frames] audio (channels summed):
     [..., TONE_FFT // 2 + 1]."""
-    return _mean_power(_spectra(samples))
+    return _mean_power(stft(samples))
 
 
 def smoothed(power: np.ndarray, rate: int, octaves: float) -> np.ndarray:
@@ -92,9 +92,9 @@ def match_tone(samples: np.ndarray, reference: np.ndarray, rate: int) -> np.ndar
     one pass per width in TONE_PASSES_OCTAVES, each measuring what the one before it left:
     per-bin gains within +-MAX_TONE_DB, applied with an STFT."""
     for octaves in TONE_PASSES_OCTAVES:
-        spectra = _spectra(samples)
+        spectra = stft(samples)
         own = smoothed(_mean_power(spectra), rate, octaves)
         gain_db = _gain_db(own, smoothed(reference, rate, octaves))
         gains = (10.0 ** (gain_db / 20.0)).astype(np.float32)
-        samples = _overlap_add(spectra * gains[..., None, None, :], samples.shape[-1])
+        samples = inverse_stft(spectra * gains[..., None, None, :], samples.shape[-1])
     return samples

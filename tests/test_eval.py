@@ -118,6 +118,22 @@ def test_a_drone_fails_frame_realism_and_pulse_where_the_truth_and_a_loop_pass(t
     assert metrics.pulse_clarity(drone, RATE) < 0.15 < 0.3 < metrics.pulse_clarity(truth, RATE)
 
 
+def test_a_drone_has_the_inputs_stereo_image(techno) -> None:
+    """A mono input gets a mono drone, not two unrelated noises (3 dB down in a mono downmix);
+    a wide one a drone about as wide."""
+    _, before, truth = techno
+    mono = np.repeat(before[:1], 2, axis=0)
+    drone = baselines.drone(mono, truth.shape[1], RATE, _rng())
+    assert np.allclose(drone[0], drone[1], atol=1e-6) and np.abs(drone).max() > 0.01
+    wide = np.stack([before[0], 0.5 * before[0] + _rng().normal(0, 0.05, before.shape[1])])
+
+    def side_to_mid_db(x: np.ndarray) -> float:
+        return 10 * np.log10(np.mean((x[0] - x[1]) ** 2) / np.mean((x[0] + x[1]) ** 2))
+
+    drone = baselines.drone(wide.astype(np.float32), truth.shape[1], RATE, _rng())
+    assert abs(side_to_mid_db(drone) - side_to_mid_db(wide[:, -2 * RATE :])) < 2.0
+
+
 def test_a_loop_is_a_copy_and_new_material_is_not(ballad) -> None:
     _, before, truth = ballad
     loop = baselines.loop(before, truth.shape[1], RATE, _rng())

@@ -6,9 +6,9 @@ input's loudness (BS.1770), as `segue continue` brings a model's output there:
 
 - silence: nothing at all;
 - noise: white noise;
-- drone: noise with the mean magnitude spectrum of the input's last 2 s (random phase): the
-  input's colour with no notes and no beat, what a regression model that averages all
-  futures plays;
+- drone: noise with the mean magnitude spectrum of the input's last 2 s (random phase) and its
+  stereo image: the input's colour with no notes and no beat, what a regression model that
+  averages all futures plays;
 - loop: the input's last bar (4 beats at its estimated tempo) repeated, crossfaded at each
   repeat: the input's own pulse and harmony, and nothing new;
 - truth: what really followed (the ceiling for most measures).
@@ -24,6 +24,7 @@ import numpy as np
 
 from segue.engine.continuation import smooth_seam
 from segue.engine.loudness import SILENT_LUFS
+from segue.engine.stereo import mid_side
 
 from .metrics import beat_period, loudness
 
@@ -46,15 +47,21 @@ def noise(before: np.ndarray, frames: int, rate: int, rng: np.random.Generator) 
 
 
 def drone(before: np.ndarray, frames: int, rate: int, rng: np.random.Generator) -> np.ndarray:
-    """Noise shaped, per channel, to the mean magnitude spectrum of the input's last 2 s."""
-    tail = before[:, -round(DRONE_SECONDS * rate) :]
+    """Noise shaped to the mean magnitude spectrum of the input's last 2 s; a stereo input's
+    mid and side are shaped each, so that the drone has the input's stereo image. Two unrelated
+    noises, one per channel, lose 3 dB of a mono input's level in the mono downmix that every
+    spectral measure hears, and that lower level alone took 0.19 dB off the drone's log-mel
+    distance on the held-out songs."""
+    stereo = before.shape[0] == 2
+    tail = mid_side(before) if stereo else before
+    tail = tail[:, -round(DRONE_SECONDS * rate) :]
     hop = DRONE_FFT // 4
     shape = np.abs(librosa.stft(tail, n_fft=DRONE_FFT, hop_length=hop)).mean(axis=-1)  # [C, F]
     white = rng.standard_normal((before.shape[0], frames)).astype(np.float32)
     spectrum = librosa.stft(white, n_fft=DRONE_FFT, hop_length=hop)
     phases = spectrum / np.maximum(np.abs(spectrum), 1e-12)
     shaped = librosa.istft(phases * shape[..., None], hop_length=hop, length=frames)
-    return at_loudness(shaped.astype(np.float32), before, rate)
+    return at_loudness((mid_side(shaped) if stereo else shaped).astype(np.float32), before, rate)
 
 
 def loop(before: np.ndarray, frames: int, rate: int, rng: np.random.Generator) -> np.ndarray:

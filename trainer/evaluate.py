@@ -258,7 +258,7 @@ def model_system(name: str, loaded: LoadedModel, temperature: float) -> System:
 _BASELINE_ABOUT = {
     "silence": "baseline: nothing",
     "noise": "baseline: white noise at the input's loudness",
-    "drone": "baseline: noise with the mean spectrum of the input's last 2 s",
+    "drone": "baseline: noise with the mean spectrum and stereo image of the input's last 2 s",
     "loop": "baseline: the input's last bar (4 beats at its tempo) repeated",
     "truth": "baseline: what really followed (the ceiling)",
 }
