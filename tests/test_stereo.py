@@ -9,7 +9,7 @@ from conftest import procedural_clip
 from segue.engine.audio import Audio
 from segue.engine.continuation import continue_clip
 from segue.engine.modelfile import LoadedModel
-from segue.engine.stereo import MAX_SIDE_CUT_DB, match_width, width_profile
+from segue.engine.stereo import MAX_SIDE_BOOST_DB, MAX_SIDE_CUT_DB, match_width, width_profile
 
 RATE = 24_000
 
@@ -52,6 +52,21 @@ def test_a_wide_clip_gets_its_width_back(share_db: float) -> None:
     audible = np.fft.rfftfreq(4096, 1 / RATE) > 40
     assert np.nanmedian(np.abs(error_db[audible])) < 1.0
     assert abs(_side_to_mid_db(matched) - share_db) < 3
+
+
+def test_a_window_narrower_than_its_clip_is_widened_within_bounds() -> None:
+    mid = procedural_clip(6.0, RATE, "techno")[0]
+    side = procedural_clip(6.0, RATE, "techno", seed=4)[0]
+    side *= np.sqrt(np.mean(mid**2) / np.mean(side**2))
+
+    def pair(share_db: float) -> np.ndarray:
+        scaled = side * 10 ** (share_db / 20)
+        return np.stack([mid + scaled, mid - scaled]).astype(np.float32)
+
+    wider = match_width(pair(-30.0), width_profile(pair(-24.0), RATE), RATE)
+    assert abs(_side_to_mid_db(wider) - -24.0) < 1.0
+    bounded = match_width(pair(-40.0), width_profile(pair(0.0), RATE), RATE)
+    assert abs(_side_to_mid_db(bounded) - (-40.0 + MAX_SIDE_BOOST_DB)) < 1.0
 
 
 def test_silence_and_a_silent_reference_stay_finite() -> None:
