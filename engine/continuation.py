@@ -27,7 +27,7 @@ from .audio import (
 )
 from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
 from .loudness import SILENT_LUFS
-from .model import DECODER_REACH_FRAMES, Sampling
+from .model import DECODER_REACH_FRAMES, PeriodChoice, Sampling
 from .modelfile import LoadedModel
 from .stereo import match_width, width_profile
 from .tempo import beat_lags, beat_seconds
@@ -132,7 +132,7 @@ def continue_clip(
                 loaded, variation, len(groups), temperature, generator, device, on_beat
             )
             if sampling is not None and variations > 1:
-                sampling = _distinct_periods(model, latent, sampling, variations, on_beat)
+                sampling = sampling._replace(choose=_distinct_periods(variations, on_beat))
             predicted = model.continue_latent(latent, sampling, frames=frames)
             piece = predicted[..., :needed].float().cpu().numpy()  # [K*G, 2, needed]
             piece = piece - piece.mean(axis=-1, keepdims=True)  # no DC offset
@@ -229,35 +229,32 @@ def _sampling(
     return Sampling(per_output(variation), per_output(temperature * noise), per_output(lag_noise))
 
 
-def _distinct_periods(
-    model: torch.nn.Module,
-    latent: torch.Tensor,
-    sampling: Sampling,
-    variations: int,
-    on_beat: np.ndarray | None,
-) -> Sampling:
+def _distinct_periods(variations: int, on_beat: np.ndarray | None) -> PeriodChoice:
     """K variations, K different repetition periods: each variation in turn takes its best
     period (its logits plus its Gumbel noise: a draw without replacement) among the allowed
     ones the variations before it left, starting over once all are taken. Four variations are
     then four alternatives, not one period drawn twice (which left them 0.49 of their distance
     to the truth apart on held-out songs, 0.57 with distinct periods). All channel pairs of a
-    variation keep one period."""
-    logits = model.predict_latent(latent, sampling.variation, lag_noise=sampling.lag_noise)
-    scores = logits.lag_logits + sampling.lag_noise  # [K*G, periods]
-    scores = scores.view(variations, -1, scores.shape[-1])[:, 0]  # a variation's first pair
-    allowed = torch.ones_like(scores[0], dtype=torch.bool)
-    if on_beat is not None:
-        allowed = torch.from_numpy(on_beat).to(scores.device)
-    free = allowed.clone()
-    forced = torch.full_like(sampling.lag_noise, RULED_OUT_LOGIT)
-    forced = forced.view(variations, -1, forced.shape[-1])
-    for k in range(variations):
-        if not free.any():
-            free = allowed.clone()
-        choice = int(torch.where(free, scores[k], float("-inf")).argmax())
-        free[choice] = False
-        forced[k, :, choice] = 0.0
-    return sampling._replace(lag_noise=forced.view_as(sampling.lag_noise))
+    variation keep one period. The predictor calls this with its scores in its one pass, so the
+    transformer runs once per window however the periods are drawn."""
+
+    def choose(scores: torch.Tensor) -> torch.Tensor:  # [K*G, periods] -> [K*G]
+        per_variation = scores.view(variations, -1, scores.shape[-1])[:, 0]  # its first pair
+        allowed = torch.ones_like(per_variation[0], dtype=torch.bool)
+        if on_beat is not None:
+            allowed = torch.from_numpy(on_beat).to(scores.device)
+        free = allowed.clone()
+        choices = []
+        for k in range(variations):
+            if not free.any():
+                free = allowed.clone()
+            choice = int(torch.where(free, per_variation[k], float("-inf")).argmax())
+            free[choice] = False
+            choices.append(choice)
+        index = torch.tensor(choices, device=scores.device)
+        return index.repeat_interleave(scores.shape[0] // variations)
+
+    return choose
 
 
 def _match_loudness(samples: np.ndarray, reference_db: float, rate: int) -> np.ndarray:

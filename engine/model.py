@@ -8,6 +8,7 @@ the prediction of the window that follows it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -19,6 +20,11 @@ DECODER_REACH_FRAMES = 6
 """How many latent frames on either side of a sample the decoders' convolutions and overlap-add
 reach (at most 5 for `default`, 3 for `seed`): decoding a window's first N + 6 frames gives its
 first N frames' audio exactly."""
+
+
+PeriodChoice = Callable[[Tensor], Tensor]
+"""Picks the repetition period of each row from its scores (logits plus noise, [batch, lags]):
+the indices, [batch]. The rows can depend on each other (variations that must differ)."""
 
 
 class Output(NamedTuple):
@@ -188,9 +194,11 @@ class Predictor(nn.Module):
         variation: Tensor | None = None,
         lags: Tensor | None = None,
         lag_noise: Tensor | None = None,
+        choose: PeriodChoice | None = None,
     ) -> LatentPrediction:
         """`lags` forces the loop periods (training); otherwise the most likely period, or a
-        sampled one when `lag_noise` (Gumbel noise times a temperature, [batch, frames]) is given.
+        sampled one when `lag_noise` (Gumbel noise times a temperature, [batch, frames]) is given;
+        `choose` picks among the scores instead of each row taking its best.
         """
         tokens = latent.transpose(1, 2)  # [batch, frames, dim]
         if self.config.predictor == "same-frames":
@@ -213,7 +221,8 @@ class Predictor(nn.Module):
         lag_logits = self._lag_logits(normed, future)
         if lags is None:
             scores = lag_logits if lag_noise is None else lag_logits + lag_noise
-            lags = scores.argmax(dim=1) + self.config.min_lag_frames
+            index = scores.argmax(dim=1) if choose is None else choose(scores)
+            lags = index + self.config.min_lag_frames
         correction, log_sigma = self.head(future).chunk(2, dim=-1)
         mean = loop_latent(tokens, lags) + correction
         return LatentPrediction(
@@ -406,14 +415,17 @@ class SegueNet(nn.Module):
         variation: Tensor | None = None,
         lags: Tensor | None = None,
         lag_noise: Tensor | None = None,
+        choose: PeriodChoice | None = None,
     ) -> LatentPrediction:
-        return self.predictor(latent, variation, lags, lag_noise)
+        return self.predictor(latent, variation, lags, lag_noise, choose)
 
     def future_latent(self, latent: Tensor, sampling: Sampling | None = None) -> Tensor:
         """The next window's latents: the most likely ones, or a sample (see `Sampling`)."""
         if sampling is None:
             return self.predict_latent(latent).mean
-        predicted = self.predict_latent(latent, sampling.variation, lag_noise=sampling.lag_noise)
+        predicted = self.predict_latent(
+            latent, sampling.variation, lag_noise=sampling.lag_noise, choose=sampling.choose
+        )
         return sample_latent(predicted, sampling.noise)
 
     def continue_latent(
@@ -445,6 +457,7 @@ class Sampling(NamedTuple):
     variation: Tensor | None  # [batch, variation_dim]: which continuation to play
     noise: Tensor | None  # like the latent: where in the predicted spread to land
     lag_noise: Tensor | None  # [batch, lags] Gumbel noise: which repetition period to take
+    choose: PeriodChoice | None = None  # how the rows pick their periods; None: each its best
 
 
 def sample_latent(predicted: LatentPrediction, noise: Tensor | None) -> Tensor:

@@ -181,9 +181,10 @@ def _drawn_periods(
     sampling = _sampling(loaded, variation, 1, 1.0, generator, torch.device("cpu"), on_beat)
     with torch.inference_mode():
         latent = model.encode(torch.from_numpy(window[None])).repeat(count, 1, 1)
-        if distinct:
-            sampling = _distinct_periods(model, latent, sampling, count, on_beat)
-        lags = model.predict_latent(latent, sampling.variation, lag_noise=sampling.lag_noise).lags
+        choose = _distinct_periods(count, on_beat) if distinct else None
+        lags = model.predict_latent(
+            latent, sampling.variation, lag_noise=sampling.lag_noise, choose=choose
+        ).lags
     return lags.tolist(), allowed
 
 
