@@ -32,6 +32,11 @@ class Output(NamedTuple):
     prediction: Tensor  # [batch, channels, samples]: encoder -> transformer -> decoder
 
 
+class Continued(NamedTuple):
+    latent: Tensor  # [batch, latent_dim, frames]: the whole next window, what follows it hears
+    waveform: Tensor  # [batch, channels, samples]: its audio
+
+
 class LatentPrediction(NamedTuple):
     mean: Tensor  # [batch, latent_dim, frames]
     log_sigma: Tensor | None  # same shape; None for a deterministic predictor
@@ -430,10 +435,10 @@ class SegueNet(nn.Module):
 
     def continue_latent(
         self, latent: Tensor, sampling: Sampling | None = None, frames: int | None = None
-    ) -> Tensor:
-        """The waveform of the window that follows these latents: only the prediction, which is
-        all inference needs. `frames` decodes just the first latent frames of it (the last
-        window of a continuation is seldom needed whole).
+    ) -> Continued:
+        """The window that follows these latents: its latents, and its waveform (only the
+        prediction, which is all inference needs). `frames` decodes just the first latent frames
+        of it (the last window of a continuation is seldom needed whole).
 
         The decoder hears the input's last latent frames before the prediction, and their audio
         is cut off again: decoded alone, the prediction's first frames lack the neighbours the
@@ -443,7 +448,8 @@ class SegueNet(nn.Module):
         context = latent[..., -DECODER_REACH_FRAMES:]
         heard = torch.cat([context, future if frames is None else future[..., :frames]], dim=-1)
         waveform = self.decode(heard)
-        return waveform[..., waveform.shape[-1] * context.shape[-1] // heard.shape[-1] :]
+        start = waveform.shape[-1] * context.shape[-1] // heard.shape[-1]
+        return Continued(future, waveform[..., start:])
 
     def forward(self, waveform: Tensor, sampling: Sampling | None = None) -> Output:
         """Reconstruct the window and predict the next one."""

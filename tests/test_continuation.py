@@ -24,6 +24,7 @@ from segue.engine.continuation import (
 )
 from segue.engine.modelfile import LoadedModel
 from segue.engine.requests import continue_settings
+from segue.trainer.metrics import pulse_clarity
 from segue.trainer.procedural import song_spec
 
 
@@ -88,6 +89,28 @@ def test_long_continuations_chain_windows_without_dropouts(default_model: Loaded
     for start in range(0, 30, 5):  # every 5 s stretch, across window joins, keeps the level
         part = out[:, start * rate : (start + 5) * rate]
         assert abs(loudness_db(part, rate) - target) < 3.0, start
+
+
+def test_long_continuations_keep_their_beat(
+    default_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each window hears the one before as latents, never its audio encoded again: the clip is
+    encoded once. Re-encoding decoded audio blurred the onsets window by window; this clip's
+    pulse clarity fell 0.87 -> 0.71 over 32 s that way (held-out real songs: 0.6 -> 0.15)."""
+    rate = 22050
+    clip = Audio(procedural_clip(12.0, rate, "reggae", seed=5), rate)
+    encode, encoded = default_model.model.encode, []
+
+    def counted(waveform: torch.Tensor) -> torch.Tensor:
+        encoded.append(waveform.shape)
+        return encode(waveform)
+
+    monkeypatch.setattr(default_model.model, "encode", counted)
+    (out,) = continue_clip(default_model, clip, 32.0, seed=0)
+    assert len(encoded) == 1
+    window = 8 * rate
+    first, last = out[:, :window], out[:, -window:]
+    assert pulse_clarity(last, rate) > 0.9 * pulse_clarity(first, rate)
 
 
 def test_short_clips_are_looped_and_tiny_ones_refused(default_model: LoadedModel) -> None:

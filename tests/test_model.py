@@ -158,8 +158,8 @@ def test_a_partial_window_is_the_start_of_the_whole_one(net_name: str, request) 
     torch.manual_seed(1)
     latent = torch.randn(1, net.config.latent_dim, net.frames)
     with torch.no_grad():
-        whole = net.continue_latent(latent)
-        part = net.continue_latent(latent, frames=net.frames // 3)
+        whole = net.continue_latent(latent).waveform
+        part = net.continue_latent(latent, frames=net.frames // 3).waveform
     per_frame = whole.shape[-1] // net.frames
     assert part.shape[-1] == per_frame * (net.frames // 3)
     kept = per_frame * (net.frames // 3 - DECODER_REACH_FRAMES)
@@ -182,8 +182,7 @@ def test_the_prediction_is_decoded_as_the_inputs_next_frames(net_name: str, requ
     torch.manual_seed(2)
     latent = torch.randn(1, net.config.latent_dim, net.frames)
     with torch.no_grad():
-        prediction = net.continue_latent(latent)
-        future = net.future_latent(latent)
+        future, prediction = net.continue_latent(latent)
         stream = net.decode(torch.cat([latent, future], dim=-1))
     after_input = stream[..., stream.shape[-1] // 2 :]
     per_frame = prediction.shape[-1] // net.frames
