@@ -110,6 +110,7 @@ def continue_clip(
     tone = power_spectrum(inputs)  # [G, bins]: the clip's tone and pitches
     width = width_profile(inputs, config.sample_rate)  # [G, bins]: its stereo image
     on_beat = _on_beat_lags(loaded, window, bpm)
+    choose = _distinct_periods(variations, on_beat) if variations > 1 else None
 
     model_frames = math.ceil(output_frames * config.sample_rate / audio.rate) + 16
     windows = math.ceil(model_frames / config.window_samples)
@@ -129,10 +130,8 @@ def continue_clip(
             needed = min(config.window_samples, model_frames - (done - 1) * config.window_samples)
             frames = min(model.frames, math.ceil(needed / per_frame) + DECODER_REACH_FRAMES)
             sampling = _sampling(
-                loaded, variation, len(groups), temperature, generator, device, on_beat
+                loaded, variation, len(groups), temperature, generator, device, on_beat, choose
             )
-            if sampling is not None and variations > 1:
-                sampling = sampling._replace(choose=_distinct_periods(variations, on_beat))
             continued = model.continue_latent(latent, sampling, frames=frames)
             piece = continued.waveform[..., :needed].float().cpu().numpy()  # [K*G, 2, needed]
             piece = piece - piece.mean(axis=-1, keepdims=True)  # no DC offset
@@ -211,9 +210,10 @@ def _sampling(
     generator: torch.Generator,
     device: torch.device,
     on_beat: np.ndarray | None = None,
+    choose: PeriodChoice | None = None,
 ) -> Sampling | None:
     """One window's random choices per variation, shared by all channel pairs of a variation;
-    repetition periods off the `on_beat` mask are ruled out."""
+    repetition periods off the `on_beat` mask are ruled out, and `choose` picks the periods."""
     config = loaded.config
     if config.variation_dim == 0:
         return None
@@ -228,7 +228,9 @@ def _sampling(
     def per_output(values: torch.Tensor) -> torch.Tensor:
         return values.repeat_interleave(groups, dim=0).to(device)
 
-    return Sampling(per_output(variation), per_output(temperature * noise), per_output(lag_noise))
+    return Sampling(
+        per_output(variation), per_output(temperature * noise), per_output(lag_noise), choose
+    )
 
 
 def _distinct_periods(variations: int, on_beat: np.ndarray | None) -> PeriodChoice:

@@ -17,6 +17,12 @@ def procedural_clip(seconds: float, rate: int, style: str = "rock", seed: int = 
     return generate_song(song_spec(seed, style=style), seconds, rate)
 
 
+def side_to_mid_db(stereo: np.ndarray) -> float:
+    """How wide a stereo signal is: the side's power over the mid's, in dB."""
+    left, right = stereo
+    return float(10 * np.log10(np.mean((left - right) ** 2) / np.mean((left + right) ** 2)))
+
+
 def write_clip(path: Path, samples: np.ndarray, rate: int, **kwargs) -> Path:
     sf.write(path, samples.T, rate, **kwargs)
     return path

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import scipy.signal
 from click.testing import CliRunner
-from conftest import write_clip
+from conftest import side_to_mid_db, write_clip
 from serving import SEGUE
 
 from segue.cli import main
@@ -126,10 +126,6 @@ def test_a_drone_has_the_inputs_stereo_image(techno) -> None:
     drone = baselines.drone(mono, truth.shape[1], RATE, _rng())
     assert np.allclose(drone[0], drone[1], atol=1e-6) and np.abs(drone).max() > 0.01
     wide = np.stack([before[0], 0.5 * before[0] + _rng().normal(0, 0.05, before.shape[1])])
-
-    def side_to_mid_db(x: np.ndarray) -> float:
-        return 10 * np.log10(np.mean((x[0] - x[1]) ** 2) / np.mean((x[0] + x[1]) ** 2))
-
     drone = baselines.drone(wide.astype(np.float32), truth.shape[1], RATE, _rng())
     assert abs(side_to_mid_db(drone) - side_to_mid_db(wide[:, -2 * RATE :])) < 2.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import procedural_clip
+from conftest import procedural_clip, side_to_mid_db
 
 from segue.engine.audio import Audio
 from segue.engine.continuation import continue_clip
@@ -12,11 +12,6 @@ from segue.engine.modelfile import LoadedModel
 from segue.engine.stereo import MAX_SIDE_BOOST_DB, MAX_SIDE_CUT_DB, match_width, width_profile
 
 RATE = 24_000
-
-
-def _side_to_mid_db(stereo: np.ndarray) -> float:
-    left, right = stereo
-    return float(10 * np.log10(np.mean((left - right) ** 2) / np.mean((left + right) ** 2)))
 
 
 def _unrelated_channels(seconds: float) -> np.ndarray:
@@ -34,9 +29,9 @@ def test_a_window_with_the_clips_image_is_left_as_it_is() -> None:
 def test_a_mono_clip_gets_a_mono_answer_with_its_mid_untouched() -> None:
     mono = np.repeat(procedural_clip(6.0, RATE, "ballad")[:1], 2, axis=0).astype(np.float32)
     window = _unrelated_channels(6.0)
-    assert abs(_side_to_mid_db(window)) < 3  # side about as loud as mid
+    assert abs(side_to_mid_db(window)) < 3  # side about as loud as mid
     matched = match_width(window, width_profile(mono, RATE), RATE)
-    assert _side_to_mid_db(matched) < -30
+    assert side_to_mid_db(matched) < -30
     assert np.allclose(matched.sum(axis=0), window.sum(axis=0), atol=1e-4)
 
 
@@ -51,7 +46,7 @@ def test_a_wide_clip_gets_its_width_back(share_db: float) -> None:
     error_db = 10 * np.log10(width_profile(matched, RATE) / wanted)  # band by band
     audible = np.fft.rfftfreq(4096, 1 / RATE) > 40
     assert np.nanmedian(np.abs(error_db[audible])) < 1.0
-    assert abs(_side_to_mid_db(matched) - share_db) < 3
+    assert abs(side_to_mid_db(matched) - share_db) < 3
 
 
 def test_a_window_narrower_than_its_clip_is_widened_within_bounds() -> None:
@@ -64,9 +59,9 @@ def test_a_window_narrower_than_its_clip_is_widened_within_bounds() -> None:
         return np.stack([mid + scaled, mid - scaled]).astype(np.float32)
 
     wider = match_width(pair(-30.0), width_profile(pair(-24.0), RATE), RATE)
-    assert abs(_side_to_mid_db(wider) - -24.0) < 1.0
+    assert abs(side_to_mid_db(wider) - -24.0) < 1.0
     bounded = match_width(pair(-40.0), width_profile(pair(0.0), RATE), RATE)
-    assert abs(_side_to_mid_db(bounded) - (-40.0 + MAX_SIDE_BOOST_DB)) < 1.0
+    assert abs(side_to_mid_db(bounded) - (-40.0 + MAX_SIDE_BOOST_DB)) < 1.0
 
 
 def test_silence_and_a_silent_reference_stay_finite() -> None:
@@ -82,4 +77,4 @@ def test_the_shipped_model_answers_a_mono_clip_in_mono(default_model: LoadedMode
     """Before the match, the shipped model answered this clip with its side at -1 dB."""
     mono = np.repeat(procedural_clip(10.0, 44100, "salsa")[:1], 2, axis=0)
     (out,) = continue_clip(default_model, Audio(mono, 44100), 6.0, seed=0)
-    assert _side_to_mid_db(out) < -30
+    assert side_to_mid_db(out) < -30
