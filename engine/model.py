@@ -238,7 +238,7 @@ class Predictor(nn.Module):
         """Logits for periods min_lag..frames: the input's self-similarity at each lag (how well
         it already repeats with that period) plus what the transformer adds."""
         frames = normed.shape[1]
-        unit = nn.functional.normalize(normed, dim=-1)
+        unit = nn.functional.normalize(normed.float(), dim=-1)  # float32 under mixed precision
         # Mean cosine similarity between each frame and the one `lag` frames earlier, for every
         # lag at once: the autocorrelation of the frame sequence, through the FFT.
         spectrum = torch.fft.rfft(unit, n=2 * frames, dim=1)
@@ -303,7 +303,8 @@ def locked_phase(log_magnitude: Tensor, n_fft: int, hop: int) -> Tensor:
     music: chroma similarity 0.96-0.98 against 0.34-0.38 for a phase that stands still.
     """
     bins = log_magnitude.shape[-1]
-    log = torch.logaddexp(log_magnitude, torch.tensor(math.log(1e-7)))  # log(magnitude + 1e-7)
+    floor = log_magnitude.new_tensor(math.log(1e-7))  # on the input's device
+    log = torch.logaddexp(log_magnitude, floor)  # log(magnitude + 1e-7)
     lower = nn.functional.pad(log, (1, 0), value=-1e9)[..., :-1]
     upper = nn.functional.pad(log, (0, 1), value=-1e9)[..., 1:]
     peak = (log > lower) & (log >= upper)  # two neighbours are never both peaks
@@ -353,8 +354,11 @@ class ISTFTDecoder(nn.Module):
     def forward(self, latent: Tensor) -> Tensor:
         features = self.body(latent).transpose(1, 2)  # [batch, stft frames, features]
         # The 1x1 head as a matrix product: half the time of the same Conv1d on CPU, and its
-        # output comes out frame-major, as the inverse FFT wants it.
+        # output comes out frame-major, as the inverse FFT wants it. Float32 from here on, also
+        # under mixed precision: a bfloat16 phase is off by radians, and complex bfloat16 does
+        # not exist.
         frames = nn.functional.linear(features, self.head.weight.squeeze(-1), self.head.bias)
+        frames = frames.float()
         batch, count, _ = frames.shape
         channels = self.config.channels
         frames = frames.reshape(batch, count, channels, 2, self.bins).transpose(1, 2)
