@@ -2,8 +2,8 @@
 
 The model hears one window (its preset's length) and answers the window that follows. Longer
 continuations chain windows, each prediction becoming the next input. Around the model: any
-rate and channel count in and out, tonal balance, stereo image and loudness matched to the
-clip's tail, no click at the seam.
+rate and channel count in and out, the clip's beat laid on whole latent frames, tonal balance,
+stereo image and loudness matched to the clip's tail, no click at the seam.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
 SEAM_DECAYS = 25  # time constants after which the rest of the step (e^-25) is below 1e-10
 MAX_GAIN_DB = 30.0
 SOFT_CLIP_KNEE = 0.9  # -0.9 dBFS: where peaks start to bend
+MAX_VARISPEED = 0.02  # how far the clip may be sped up or slowed down inside the model
 RULED_OUT_LOGIT = -1e4  # added to the logit of a repetition period the predictor may not take
 
 
@@ -103,16 +105,17 @@ def continue_clip(
             f"the clip is {audio.seconds:.2f} s long: Segue needs at least {MIN_CLIP_SECONDS} s"
         )
     output_frames = round(seconds * audio.rate)
-    window = _model_window(audio, config.sample_rate, config.window_samples)  # [C, W]
+    grid = beat_grid(loaded, audio, bpm)
+    window = _model_window(audio, grid.rate, config.window_samples)  # [C, W]
     groups = _channel_pairs(audio.channels)
     inputs = np.stack([window[[a, b]] for a, b in groups])  # [G, 2, W]
     reference = [loudness_db(pair, config.sample_rate) for pair in inputs]
     tone = power_spectrum(inputs)  # [G, bins]: the clip's tone and pitches
     width = width_profile(inputs, config.sample_rate)  # [G, bins]: its stereo image
-    on_beat = _on_beat_lags(loaded, window, bpm)
+    on_beat = grid.lags(loaded)
     choose = _distinct_periods(variations, on_beat) if variations > 1 else None
 
-    model_frames = math.ceil(output_frames * config.sample_rate / audio.rate) + 16
+    model_frames = math.ceil(output_frames * grid.rate / audio.rate) + 16
     windows = math.ceil(model_frames / config.window_samples)
     generator = torch.Generator().manual_seed(
         seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
@@ -153,7 +156,7 @@ def continue_clip(
     for k in range(variations):
         stereo_groups = joined[k * len(groups) : (k + 1) * len(groups)]
         channels = _unpair(stereo_groups, groups, audio.channels)
-        out = resample(channels, config.sample_rate, audio.rate)
+        out = resample(channels, grid.rate, audio.rate)
         out = _fit_length(out, output_frames)
         out = smooth_seam(audio.samples[None], out[None], audio.rate)[0]
         results.append(_soft_clip_peaks(out))
@@ -186,20 +189,43 @@ def _unpair(stereo: np.ndarray, groups: list[tuple[int, int]], channels: int) ->
     return out
 
 
-def _on_beat_lags(
-    loaded: LoadedModel, window: np.ndarray, bpm: float | None = None
-) -> np.ndarray | None:
-    """Which repetition periods the predictor may take: whole numbers of the beat (`bpm`'s,
-    else the clip's; a mask over min_lag_frames..frames), or None (any) where the clip has no
-    steady beat and no tempo was given."""
-    config, frames = loaded.config, loaded.model.frames
+@dataclass(frozen=True)
+class BeatGrid:
+    """How the clip is laid on the model's latent frames. The clip is resampled to `rate` and
+    read as the model's own rate: a varispeed (at most MAX_VARISPEED) that makes a beat, or two,
+    or four, exactly `unit_frames` latent frames; it is undone on the way out (the output is
+    resampled from `rate`), so pitch and tempo come back exact. Without it a period of whole
+    frames misses a whole number of beats by up to half a frame (20 ms) per repeat, and the
+    continuation drifts off the clip's beat: on a held-out 180 bpm song, looping a bar of its
+    latents scored 6.68 dB log-mel against the truth, 5.79 with the drift removed."""
+
+    rate: int
+    unit_frames: int | None  # None: no steady beat, the clip plays at the model's rate
+
+    def lags(self, loaded: LoadedModel) -> np.ndarray | None:
+        """Which repetition periods the predictor may take: 1, 2, 4, ... units (a mask over
+        min_lag_frames..frames), or None (any) where the clip has no beat."""
+        if self.unit_frames is None:
+            return None
+        mask = beat_lags(self.unit_frames, loaded.config.min_lag_frames, loaded.model.frames)
+        return mask if mask.any() else None
+
+
+def beat_grid(loaded: LoadedModel, audio: Audio, bpm: float | None = None) -> BeatGrid:
+    """The smallest varispeed that puts 1, 2, 4, ... of the clip's beats (`bpm`'s, the DAW's
+    tempo, else the one found in the clip) on a whole number of latent frames; none for a model
+    that draws no period, or a clip with no beat."""
+    config = loaded.config
     if config.variation_dim == 0:  # a deterministic model draws no period
-        return None
+        return BeatGrid(config.sample_rate, None)
+    window = _model_window(audio, config.sample_rate, config.window_samples)
     beat = 60.0 / bpm if bpm else beat_seconds(window, config.sample_rate)
     if beat is None:
-        return None
-    mask = beat_lags(beat * frames / config.window_seconds, config.min_lag_frames, frames)
-    return mask if mask.any() else None
+        return BeatGrid(config.sample_rate, None)
+    unit = beat * loaded.model.frames / config.window_seconds  # latent frames per beat
+    while abs(round(unit) / unit - 1) > MAX_VARISPEED:  # always ends: 25 frames are within 2 %
+        unit *= 2
+    return BeatGrid(round(config.sample_rate * round(unit) / unit), round(unit))
 
 
 def _sampling(
