@@ -112,7 +112,7 @@ def continue_clip(
     reference = [loudness_db(pair, config.sample_rate) for pair in inputs]
     tone = power_spectrum(inputs)  # [G, bins]: the clip's tone and pitches
     width = width_profile(inputs, config.sample_rate)  # [G, bins]: its stereo image
-    on_beat = grid.lags(loaded)
+    on_beat = grid.lags
     choose = _distinct_periods(variations, on_beat) if variations > 1 else None
 
     model_frames = math.ceil(output_frames * grid.rate / audio.rate) + 16
@@ -200,32 +200,28 @@ class BeatGrid:
     latents scored 6.68 dB log-mel against the truth, 5.79 with the drift removed."""
 
     rate: int
-    unit_frames: int | None  # None: no steady beat, the clip plays at the model's rate
-
-    def lags(self, loaded: LoadedModel) -> np.ndarray | None:
-        """Which repetition periods the predictor may take: 1, 2, 4, ... units (a mask over
-        min_lag_frames..frames), or None (any) where the clip has no beat."""
-        if self.unit_frames is None:
-            return None
-        mask = beat_lags(self.unit_frames, loaded.config.min_lag_frames, loaded.model.frames)
-        return mask if mask.any() else None
+    unit_frames: int | None = None  # None: no steady beat, the clip plays at the model's rate
+    lags: np.ndarray | None = None  # the periods the predictor may take: 1, 2, 4, ... units
+    # (a mask over min_lag_frames..frames), or None (any) where the clip has no beat
 
 
 def beat_grid(loaded: LoadedModel, audio: Audio, bpm: float | None = None) -> BeatGrid:
     """The smallest varispeed that puts 1, 2, 4, ... of the clip's beats (`bpm`'s, the DAW's
     tempo, else the one found in the clip) on a whole number of latent frames; none for a model
     that draws no period, or a clip with no beat."""
-    config = loaded.config
+    config, frames = loaded.config, loaded.model.frames
     if config.variation_dim == 0:  # a deterministic model draws no period
-        return BeatGrid(config.sample_rate, None)
+        return BeatGrid(config.sample_rate)
     window = _model_window(audio, config.sample_rate, config.window_samples)
     beat = 60.0 / bpm if bpm else beat_seconds(window, config.sample_rate)
     if beat is None:
-        return BeatGrid(config.sample_rate, None)
-    unit = beat * loaded.model.frames / config.window_seconds  # latent frames per beat
+        return BeatGrid(config.sample_rate)
+    unit = beat * frames / config.window_seconds  # latent frames per beat
     while abs(round(unit) / unit - 1) > MAX_VARISPEED:  # always ends: 25 frames are within 2 %
         unit *= 2
-    return BeatGrid(round(config.sample_rate * round(unit) / unit), round(unit))
+    mask = beat_lags(round(unit), config.min_lag_frames, frames)
+    rate = round(config.sample_rate * round(unit) / unit)
+    return BeatGrid(rate, round(unit), mask if mask.any() else None)
 
 
 def _sampling(

@@ -166,10 +166,7 @@ def test_a_mixed_precision_step_keeps_the_audio_in_float32() -> None:
     from segue.engine.model import SegueNet
 
     preset = load_preset("default")
-    rate, window = (
-        preset.model.sample_rate,
-        int(preset.model.sample_rate * preset.model.window_seconds),
-    )
+    rate, window = preset.model.sample_rate, preset.model.window_samples
     clip = torch.from_numpy(procedural_clip(2 * window / rate, rate)).float()
     inputs, targets = clip[None, :, :window], clip[None, :, window:]
     step = TrainingStep(SegueNet(preset.model), preset)
