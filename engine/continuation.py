@@ -32,7 +32,7 @@ from .model import DECODER_REACH_FRAMES, PeriodChoice, Sampling
 from .modelfile import LoadedModel
 from .stereo import match_width, width_profile
 from .tempo import beat_lags, beat_seconds
-from .tone import match_tone, power_spectrum
+from .tone import TONE_FFT, TONE_FLOOR, match_tone, power_spectrum, smoothed
 
 MIN_CLIP_SECONDS = 0.5
 MAX_CONTINUATION_SECONDS = 600.0
@@ -42,6 +42,10 @@ SEAM_DECAYS = 25  # time constants after which the rest of the step (e^-25) is b
 MAX_GAIN_DB = 30.0
 SOFT_CLIP_KNEE = 0.9  # -0.9 dBFS: where peaks start to bend
 MAX_VARISPEED = 0.02  # how far the clip may be sped up or slowed down inside the model
+SECTION_SECONDS = 4.0  # the end of the clip that a section change is looked for in
+SECTION_CHANGE_DB = 3.0  # mean |difference| per third-octave band between that end and the
+# whole window above which the clip has changed section (held-out real music: 0.3 to 2.1 dB
+# within a section, 8.5 dB where the band dropped its upper instruments 5 s before the end)
 RULED_OUT_LOGIT = -1e4  # added to the logit of a repetition period the predictor may not take
 
 
@@ -109,9 +113,10 @@ def continue_clip(
     window = _model_window(audio, grid.rate, config.window_samples)  # [C, W]
     groups = _channel_pairs(audio.channels)
     inputs = np.stack([window[[a, b]] for a, b in groups])  # [G, 2, W]
-    reference = [loudness_db(pair, config.sample_rate) for pair in inputs]
-    tone = power_spectrum(inputs)  # [G, bins]: the clip's tone and pitches
-    width = width_profile(inputs, config.sample_rate)  # [G, bins]: its stereo image
+    sections = [current_section(pair, config.sample_rate) for pair in inputs]
+    reference = [loudness_db(section, config.sample_rate) for section in sections]
+    tone = [power_spectrum(section) for section in sections]  # the clip's tone and pitches
+    width = [width_profile(section, config.sample_rate) for section in sections]  # its image
     on_beat = grid.lags
     choose = _distinct_periods(variations, on_beat) if variations > 1 else None
 
@@ -172,6 +177,24 @@ def _model_window(audio: Audio, rate: int, window_samples: int) -> np.ndarray:
         repeats = math.ceil(window_samples / samples.shape[1])
         samples = np.tile(samples, (1, repeats))
     return np.ascontiguousarray(samples[:, -window_samples:], dtype=np.float32)
+
+
+def current_section(window: np.ndarray, rate: int) -> np.ndarray:
+    """What a continuation should sound like: the clip's last SECTION_SECONDS where the clip
+    changed there (their third-octave levels differ from the whole window's by over
+    SECTION_CHANGE_DB on average: instruments dropped out or came in, a breakdown began), else
+    the whole window, whose many notes give a steadier tone and harmony (taking the last 4 s
+    always cost chroma 0.74 -> 0.63 on held-out songs). Matched to the whole window, a
+    continuation of a clip whose highs had stopped 5 s before its end brought them back:
+    17 dB too much above 3 kHz, log-mel 12.8 dB from the truth, 7.2 with its last seconds."""
+    tail = window[..., -round(SECTION_SECONDS * rate) :]
+    levels = [smoothed(power_spectrum(part), rate, 1 / 3) for part in (window, tail)]
+    frequencies = np.fft.rfftfreq(TONE_FFT, 1.0 / rate)
+    heard = (frequencies >= 50) & (frequencies <= 10_000) & (levels[0] > TONE_FLOOR)
+    if not heard.any():
+        return window
+    change = 10 * np.log10(np.maximum(levels[1][heard], TONE_FLOOR) / levels[0][heard])
+    return tail if np.abs(change).mean() > SECTION_CHANGE_DB else window
 
 
 def _channel_pairs(channels: int) -> list[tuple[int, int]]:

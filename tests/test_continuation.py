@@ -20,6 +20,7 @@ from segue.engine.continuation import (
     beat_grid,
     continue_clip,
     continue_file,
+    current_section,
     output_paths,
 )
 from segue.engine.modelfile import LoadedModel
@@ -79,6 +80,46 @@ def test_loudness_matches_the_tail_and_the_seam_does_not_click(default_model: Lo
         window = default_model.config.window_seconds
         assert abs(loudness_db(out, rate) - _tail_loudness(clip, window)) < 1.5, style
         assert _seam_jump(clip.samples, out) < 1.0, style
+
+
+def _lowpass(samples: np.ndarray, hertz: float, rate: int) -> np.ndarray:
+    spectrum = np.fft.rfft(samples, axis=-1)
+    spectrum[..., np.fft.rfftfreq(samples.shape[-1], 1 / rate) > hertz] = 0
+    return np.fft.irfft(spectrum, n=samples.shape[-1], axis=-1).astype(np.float32)
+
+
+def _high_share_db(samples: np.ndarray, rate: int) -> float:
+    """Power above 3 kHz over all power, in dB."""
+    power = np.abs(np.fft.rfft(samples.mean(axis=0))) ** 2
+    high = np.fft.rfftfreq(samples.shape[-1], 1 / rate) > 3000
+    return float(10 * np.log10(power[high].sum() / power.sum()))
+
+
+def _breakdown(samples: np.ndarray, rate: int, seconds: float = 5.0) -> np.ndarray:
+    """The song with its upper instruments gone for its last `seconds`."""
+    out = samples.copy()
+    out[:, -round(seconds * rate) :] = _lowpass(samples[:, -round(seconds * rate) :], 2000, rate)
+    return out
+
+
+def test_after_a_section_change_the_continuation_sounds_like_the_clips_end(
+    default_model: LoadedModel,
+) -> None:
+    """A clip whose highs stop 5 s before its end (a breakdown) is continued with the tone and
+    loudness of those last seconds: matched to the whole window, as before, the continuation
+    brought the highs back (-18 dB above 3 kHz where the clip's end has -67). A clip that goes
+    on as it began is matched to its whole window."""
+    rate = default_model.config.sample_rate
+    window = procedural_clip(default_model.config.window_seconds, rate, "rock", seed=2)
+    assert current_section(window, rate).shape == window.shape
+    assert current_section(_breakdown(window, rate), rate).shape == (2, 4 * rate)
+
+    rate = 44100
+    clip = _breakdown(procedural_clip(12.0, rate, "rock", seed=2), rate)
+    (out,) = continue_clip(default_model, Audio(clip, rate), 6.0, seed=1)
+    whole = _high_share_db(clip[:, -8 * rate :], rate)  # -17 dB
+    assert _high_share_db(out, rate) < whole - 10
+    assert abs(loudness_db(out, rate) - _tail_loudness(Audio(clip, rate), 4.0)) < 1.5
 
 
 def test_long_continuations_chain_windows_without_dropouts(default_model: LoadedModel) -> None:
