@@ -305,6 +305,14 @@ def test_segue_eval_compares_models_and_baselines_in_one_run(tmp_path: Path) -> 
     assert by_name["default"]["variation_spread"]["mean"] > 0.0
     assert by_name["loop"]["variation_spread"]["values"] == [None, None]
     assert len(by_name["drone"]["frame_distance"]["values"]) == 2
+    # Each variation alone, beside the mean over them: its own rows in the JSON and the table.
+    each = {s["name"]: s["each_variation"] for s in results["systems"]}
+    assert list(each["default"]) == ["default v1", "default v2"] and each["loop"] == {}
+    alone = [row["mel_distance"]["values"] for row in each["default"].values()]
+    assert np.allclose(np.mean(alone, axis=0), by_name["default"]["mel_distance"]["values"])
+    assert "variation_spread" not in each["default"]["default v1"]
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("default v2 ") for line in lines), result.stderr
     assert json.loads((report / "results.json").read_text())["systems"][0]["name"] == "default"
     parser = _Sources()
     parser.feed((report / "index.html").read_text())

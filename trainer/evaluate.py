@@ -316,6 +316,9 @@ class Results:
     systems: list[System]
     values: dict[str, dict[str, list[float | None]]]
     skipped: dict[str, str]
+    each_variation: dict[str, list[str]] = field(default_factory=dict)
+    """Per model that varies, the names of its rows in `values` for each variation alone
+    (`<model> v1`, ...): a mean over variations would hide one that fails where the others pass."""
 
     def summary(self, system: str, measure: str) -> dict[str, float | int | None]:
         numbers = np.array(
@@ -360,17 +363,22 @@ class Results:
                     "name": s.name,
                     "kind": s.kind,
                     "about": s.about,
-                    "measures": {
-                        m.name: {
-                            **self.summary(s.name, m.name),
-                            "values": _finite(self.values[s.name][m.name]),
-                        }
-                        for m in self.measures()
+                    "measures": self._measures_json(s.name),
+                    "each_variation": {
+                        row: self._measures_json(row, per_continuation=True)
+                        for row in self.each_variation.get(s.name, [])
                     },
                 }
                 for s in self.systems
             ],
             "skipped": self.skipped,
+        }
+
+    def _measures_json(self, row: str, per_continuation: bool = False) -> dict:
+        return {
+            m.name: {**self.summary(row, m.name), "values": _finite(self.values[row][m.name])}
+            for m in self.measures()
+            if m.per_continuation or not per_continuation
         }
 
 
@@ -398,6 +406,13 @@ def evaluate(
     against the pair's truth, a pair's value being the mean over the variations."""
     names = [m.name for m in MEASURES]
     values = {s.name: {name: [] for name in names} for s in systems}
+    each_variation = {
+        s.name: [f"{s.name} v{k}" for k in range(1, variations + 1)]
+        for s in systems
+        if s.kind == "model" and s.varies and variations > 1
+    }
+    for rows in each_variation.values():
+        values.update({row: {name: [] for name in names} for row in rows})
     bar = tqdm(
         total=len(pairs) * len(systems),
         desc="evaluating",
@@ -415,6 +430,10 @@ def evaluate(
                 scores = [score_case(Case(before, truth, output, EVAL_RATE)) for output in outputs]
                 for name in scores[0]:
                     values[system.name][name].append(float(np.mean([s[name] for s in scores])))
+                if system.name in each_variation:
+                    for row, score in zip(each_variation[system.name], scores, strict=True):
+                        for name, value in score.items():
+                            values[row][name].append(value)
                 spread = variation_spread(outputs, truth, EVAL_RATE) if len(outputs) > 1 else None
                 values[system.name]["variation_spread"].append(spread and spread[0])
                 values[system.name]["spread_ratio"].append(spread and spread[1])
@@ -422,7 +441,7 @@ def evaluate(
                 bar.update()
             if on_pair is not None:
                 on_pair(number, pair, before, truth, firsts)
-    return Results(settings or {}, pairs, systems, values, skipped or {})
+    return Results(settings or {}, pairs, systems, values, skipped or {}, each_variation)
 
 
 def run(
@@ -498,7 +517,10 @@ def table(results: Results, statistic: str = "mean") -> str:
     """One table: a row per system (models, then baselines), a column per measure with its
     unit and which way is better; cells are the mean (or median) over the pairs."""
     measures = results.measures()
-    width = max(8, *(len(s.name) for s in results.systems)) + 2
+    rows = [
+        name for s in results.systems for name in [s.name, *results.each_variation.get(s.name, [])]
+    ]
+    width = max(8, *(len(name) for name in rows)) + 2
     column = max(9, *(len(m.label) + 3 for m in measures))
     settings = results.settings
     songs = len({pair.song for pair in results.pairs})
@@ -514,8 +536,9 @@ def table(results: Results, statistic: str = "mean") -> str:
         if kind is not None and system.kind != kind:
             lines.append("-" * (width + column * len(measures)))
         kind = system.kind
-        cells = [_cell(results.summary(system.name, m.name)[statistic]) for m in measures]
-        lines.append(system.name.ljust(width) + "".join(c.rjust(column) for c in cells))
+        for row in [system.name, *results.each_variation.get(system.name, [])]:
+            cells = [_cell(results.summary(row, m.name)[statistic]) for m in measures]
+            lines.append(row.ljust(width) + "".join(c.rjust(column) for c in cells))
     lines.append("↓ lower is better, ↑ higher is better, ≈T closest to the truth's row")
     lines += [f"  {s.name}: {s.about}" for s in results.systems if s.kind == "model"]
     flagged = [pair for pair in results.pairs if pair.trained_on]
