@@ -80,6 +80,7 @@ class TrainConfig:
     prediction_waveform_loss: bool = True
     stft_weight: float = 0.0
     stft_sizes: tuple[int, ...] = (2048, 512, 128)
+    stft_mels: tuple[int, ...] = ()  # mel bands per STFT size (the ear's resolution); () linear
     spectral_crop_seconds: float | None = None  # spectral losses on a random crop of each window
     latent_weight: float = 0.0
     lag_weight: float = 0.0
@@ -108,8 +109,9 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
     for name in ("encoder", "decoder_layers"):
         if name in values:
             values[name] = tuple(ConvSpec(**spec) for spec in values[name])
-    if "stft_sizes" in values:
-        values["stft_sizes"] = tuple(values["stft_sizes"])
+    for name in ("stft_sizes", "stft_mels"):
+        if name in values:
+            values[name] = tuple(values[name])
     return cls(**values)
 
 
