@@ -71,12 +71,13 @@ def beat_seconds(samples: np.ndarray, rate: int) -> float | None:
     return (peak + offset) / frames_per_second
 
 
-def beat_lags(beat_frames: float, shortest: int, longest: int) -> np.ndarray:
-    """The repetition periods, in latent frames, of 1, 2, 4, 8, ... beats (a beat, a half bar,
-    a bar, two bars in 4/4: a period of 3 beats read the held-out songs at 3/4 or 4/3 of their
-    tempo): a mask over shortest..longest, all False where the beat fits none of them."""
+def beat_lags(unit_frames: float, shortest: int, longest: int) -> np.ndarray:
+    """The repetition periods, in latent frames, of 1, 2, 4, 8, ... units, a unit being a beat
+    or (where a beat is no whole number of frames) two or four of them (`BeatGrid`): a beat, a
+    half bar, a bar, two bars in 4/4 (a period of 3 beats read the held-out songs at 3/4 or 4/3
+    of their tempo). A mask over shortest..longest, all False where the unit fits none of them."""
     lags = np.arange(shortest, longest + 1)
-    beats = np.round(lags / beat_frames)
-    whole = (beats >= 1) & (np.abs(lags - beats * beat_frames) <= 0.5)
-    power_of_two = np.log2(np.maximum(beats, 1)) % 1 == 0
+    units = np.round(lags / unit_frames)
+    whole = (units >= 1) & (np.abs(lags - units * unit_frames) <= 0.5)
+    power_of_two = np.log2(np.maximum(units, 1)) % 1 == 0
     return whole & power_of_two
