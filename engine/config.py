@@ -89,6 +89,11 @@ class TrainConfig:
     max_song_seconds: float | None = None
     validation_fraction: float = 0.1
 
+    def __post_init__(self) -> None:
+        """A preset's mistake is refused when it is read, not after its songs are preprocessed."""
+        if self.stft_mels and len(self.stft_mels) != len(self.stft_sizes):
+            raise ValueError("stft_mels needs one number of mel bands per size in stft_sizes")
+
 
 @dataclass(frozen=True)
 class Preset:

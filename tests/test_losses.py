@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 import torch
 
+from segue.engine.config import train_config_from_dict
 from segue.presets import load_preset
 from segue.trainer.losses import Losses
 
@@ -50,5 +51,8 @@ def test_mel_bands_weigh_a_missing_bass_more_than_linear_bins_do() -> None:
 
 
 def test_one_number_of_mel_bands_per_fft_size() -> None:
+    """Refused when the preset is read, before any song is preprocessed, and on any config."""
     with pytest.raises(ValueError, match="one number of mel bands per size"):
         _losses(stft_sizes=(2048, 512, 128), stft_mels=(128, 32))
+    with pytest.raises(ValueError, match="one number of mel bands per size"):
+        train_config_from_dict({"batch_size": 4, "learning_rate": 1e-3, "stft_mels": [128]})

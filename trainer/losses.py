@@ -60,11 +60,8 @@ class Losses(nn.Module):
 
 def resolutions(config: TrainConfig) -> list[tuple[int, int | None]]:
     """(FFT size, mel bands or None for linear bins) for each resolution of the spectral loss."""
-    if not config.stft_mels:
-        return [(size, None) for size in config.stft_sizes]
-    if len(config.stft_mels) != len(config.stft_sizes):
-        raise ValueError("stft_mels needs one number of mel bands per size in stft_sizes")
-    return list(zip(config.stft_sizes, config.stft_mels, strict=True))
+    mels = config.stft_mels or (None,) * len(config.stft_sizes)  # the config checked the lengths
+    return list(zip(config.stft_sizes, mels, strict=True))
 
 
 def _stft_loss(size: int, mels: int | None, sample_rate: int) -> nn.Module:
