@@ -320,6 +320,10 @@ class Results:
     """Per model that varies, the names of its rows in `values` for each variation alone
     (`<model> v1`, ...): a mean over variations would hide one that fails where the others pass."""
 
+    def rows(self, system: str) -> list[str]:
+        """The table's rows for a system: its own, then one per variation where it has them."""
+        return [system, *self.each_variation.get(system, [])]
+
     def summary(self, system: str, measure: str) -> dict[str, float | int | None]:
         numbers = np.array(
             [v for v in self.values[system][measure] if v is not None and math.isfinite(v)]
@@ -517,10 +521,8 @@ def table(results: Results, statistic: str = "mean") -> str:
     """One table: a row per system (models, then baselines), a column per measure with its
     unit and which way is better; cells are the mean (or median) over the pairs."""
     measures = results.measures()
-    rows = [
-        name for s in results.systems for name in [s.name, *results.each_variation.get(s.name, [])]
-    ]
-    width = max(8, *(len(name) for name in rows)) + 2
+    rows = [row for system in results.systems for row in results.rows(system.name)]
+    width = max(8, *(len(row) for row in rows)) + 2
     column = max(9, *(len(m.label) + 3 for m in measures))
     settings = results.settings
     songs = len({pair.song for pair in results.pairs})
@@ -536,7 +538,7 @@ def table(results: Results, statistic: str = "mean") -> str:
         if kind is not None and system.kind != kind:
             lines.append("-" * (width + column * len(measures)))
         kind = system.kind
-        for row in [system.name, *results.each_variation.get(system.name, [])]:
+        for row in results.rows(system.name):
             cells = [_cell(results.summary(row, m.name)[statistic]) for m in measures]
             lines.append(row.ljust(width) + "".join(c.rjust(column) for c in cells))
     lines.append("↓ lower is better, ↑ higher is better, ≈T closest to the truth's row")
