@@ -105,9 +105,8 @@ def test_after_a_section_change_the_continuation_sounds_like_the_clips_end(
 ) -> None:
     """A clip whose highs stop 5 s before its end (a breakdown) is continued with the tone and
     loudness of those last seconds: matched to the whole window, as before, the continuation
-    brought the highs back (-18 dB above 3 kHz, the window's -17, where the clip's end has next
-    to none; now -34). A clip that goes
-    on as it began is matched to its whole window."""
+    brought the highs back (-18 dB of its power above 3 kHz, the window's -17, where the clip's
+    end has next to none; now -34). A clip that goes on as it began keeps its whole window."""
     rate = default_model.config.sample_rate
     window = procedural_clip(default_model.config.window_seconds, rate, "rock", seed=2)
     assert current_section(window, rate).shape == window.shape
