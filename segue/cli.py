@@ -293,7 +293,11 @@ def _request_options(function):
     for option in reversed(
         [
             click.option("--seed", type=int, help="Makes the variations reproducible."),
-            click.option("--temperature", type=float, help="How far a variation may stray [0.5]."),
+            click.option(
+                "--temperature",
+                type=float,
+                help=f"How far a variation may stray [{DEFAULT_TEMPERATURE}].",
+            ),
         ]
     ):
         function = option(function)
