@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from .config import ConvSpec, ModelConfig
 
+RESIDUAL_CLAMP = 3.0  # nepers (26 dB): silence in the clip does not become a hole forever
 DECODER_REACH_FRAMES = 6
 """How many latent frames on either side of a sample the decoders' convolutions and overlap-add
 reach (at most 5 for `default`, 3 for `seed`): decoding a window's first N + 6 frames gives its
@@ -32,9 +33,24 @@ class Output(NamedTuple):
     prediction: Tensor  # [batch, channels, samples]: encoder -> transformer -> decoder
 
 
+class Replay(NamedTuple):
+    """What the decoder gets wrong on the clip, and which clip frame each latent frame replays.
+
+    The decoder renders what it hears softer than it was (its quiet cells too loud, its
+    transients blunted). On the clip itself that error is known: the clip's STFT against the
+    decoder's rendering of the clip's latents. Where the prediction replays the clip (the
+    predictor's loop), the rendering of those frames is corrected by the error they had in
+    the clip, so a repeated bar keeps the detail it had the first time."""
+
+    residual: Tensor  # [groups, channels, STFT frames, bins]: log |clip STFT| - decoded
+    sources: Tensor  # [batch, latent frames]: the clip frame that each latent frame replays
+    weight: float  # how much of the residual a replayed frame gets
+
+
 class Continued(NamedTuple):
     latent: Tensor  # [batch, latent_dim, frames]: the whole next window, what follows it hears
     waveform: Tensor  # [batch, channels, samples]: its audio
+    replay: Replay | None = None  # the clip frames that the next window's frames replay
 
 
 class LatentPrediction(NamedTuple):
@@ -351,19 +367,12 @@ class ISTFTDecoder(nn.Module):
             nn.init.zeros_(self.head.bias.view(config.channels, 2, self.bins)[:, 1])
         self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
 
-    def forward(self, latent: Tensor) -> Tensor:
-        features = self.body(latent).transpose(1, 2)  # [batch, stft frames, features]
-        # The 1x1 head as a matrix product: half the time of the same Conv1d on CPU, and its
-        # output comes out frame-major, as the inverse FFT wants it. Float32 from here on, also
-        # under mixed precision: a bfloat16 phase is off by radians, and complex bfloat16 does
-        # not exist.
-        frames = nn.functional.linear(features, self.head.weight.squeeze(-1), self.head.bias)
-        frames = frames.float()
-        batch, count, _ = frames.shape
-        channels = self.config.channels
-        frames = frames.reshape(batch, count, channels, 2, self.bins).transpose(1, 2)
-        log_magnitude = frames[..., 0, :].clamp(max=6.0)  # [batch, channels, count, bins]
-        phase = frames[..., 1, :]
+    def forward(self, latent: Tensor, log_gain: Tensor | None = None) -> Tensor:
+        """`log_gain` [batch, channels, STFT frames, bins] is added to the log magnitudes."""
+        log_magnitude, phase = self.spectrum(latent)
+        if log_gain is not None:
+            log_magnitude = log_magnitude + log_gain
+        batch, channels, count, _ = log_magnitude.shape
         if self.config.decoder_phase == "locked":
             with torch.no_grad():
                 locked = locked_phase(
@@ -375,6 +384,35 @@ class ISTFTDecoder(nn.Module):
         spectrum = torch.complex(magnitude * torch.cos(phase), magnitude * torch.sin(phase))
         audio = self._synthesise(spectrum.reshape(batch * channels, count, self.bins))
         return audio.reshape(batch, channels, count * self.config.hop)
+
+    def spectrum(self, latent: Tensor) -> tuple[Tensor, Tensor]:
+        """The STFT frames that the latents decode to, before any phase locking: log
+        magnitudes and learned phases, each [batch, channels, STFT frames, bins]."""
+        features = self.body(latent).transpose(1, 2)  # [batch, stft frames, features]
+        # The 1x1 head as a matrix product: half the time of the same Conv1d on CPU, and its
+        # output comes out frame-major, as the inverse FFT wants it. Float32 from here on, also
+        # under mixed precision: a bfloat16 phase is off by radians, and complex bfloat16 does
+        # not exist.
+        frames = nn.functional.linear(features, self.head.weight.squeeze(-1), self.head.bias)
+        frames = frames.float()
+        batch, count, _ = frames.shape
+        frames = frames.reshape(batch, count, self.config.channels, 2, self.bins).transpose(1, 2)
+        return frames[..., 0, :].clamp(max=6.0), frames[..., 1, :]
+
+    def residual(self, waveform: Tensor, latent: Tensor) -> Tensor:
+        """How far the decoding of `latent` is from `waveform`, its source, in log magnitude
+        per STFT cell (clamped to +-RESIDUAL_CLAMP nepers): [batch, channels, frames, bins]."""
+        decoded, _ = self.spectrum(latent)
+        stft = torch.stft(
+            waveform.float().flatten(0, 1),
+            self.config.n_fft,
+            self.config.hop,
+            window=self.window,
+            return_complex=True,
+        )  # centred frames, as the decoder's overlap-add places them
+        heard = stft.abs().clamp(min=1e-7).log().transpose(1, 2)[:, : decoded.shape[2]]
+        difference = heard.reshape(decoded.shape) - decoded
+        return difference.clamp(-RESIDUAL_CLAMP, RESIDUAL_CLAMP)
 
     def _synthesise(self, spectrum: Tensor) -> Tensor:
         """Inverse STFT of [signals, frames, bins], as `torch.istft(center=True)` computes it,
@@ -415,8 +453,28 @@ class SegueNet(nn.Module):
     def encode(self, waveform: Tensor) -> Tensor:
         return self.encoder(waveform)
 
-    def decode(self, latent: Tensor) -> Tensor:
-        return self.decoder(latent)
+    def decode(self, latent: Tensor, replay: Replay | None = None) -> Tensor:
+        """The waveform of these latents; with a `replay`, each frame that replays a clip frame
+        is corrected by the decoder's error on that frame (see `Replay`)."""
+        if replay is None:
+            return self.decoder(latent)
+        per = self.config.window_samples // self.config.hop // self.frames  # STFT frames each
+        cells = replay.sources[:, :, None] * per + torch.arange(per, device=latent.device)
+        groups = torch.arange(latent.shape[0], device=latent.device) % replay.residual.shape[0]
+        by_frame = replay.residual.transpose(1, 2)  # [groups, STFT frames, channels, bins]
+        gain = by_frame[groups[:, None], cells.flatten(1)].transpose(1, 2)
+        return self.decoder(latent, replay.weight * gain)
+
+    def replay(
+        self, waveform: Tensor, latent: Tensor, weight: float, copies: int = 1
+    ) -> Replay | None:
+        """The `Replay` of clip windows and their latents, for `copies` rows of each (the
+        variations); None for a decoder that renders no STFT."""
+        if not isinstance(self.decoder, ISTFTDecoder):
+            return None
+        frames = torch.arange(latent.shape[-1], device=latent.device)
+        sources = frames.expand(copies * latent.shape[0], -1)
+        return Replay(self.decoder.residual(waveform, latent), sources, weight)
 
     def predict_latent(
         self,
@@ -430,15 +488,26 @@ class SegueNet(nn.Module):
 
     def future_latent(self, latent: Tensor, sampling: Sampling | None = None) -> Tensor:
         """The next window's latents: the most likely ones, or a sample (see `Sampling`)."""
+        return self._predict(latent, sampling)[1]
+
+    def _predict(
+        self, latent: Tensor, sampling: Sampling | None
+    ) -> tuple[LatentPrediction, Tensor]:
+        """The prediction, and the latents drawn from it (its mean without `sampling`)."""
         if sampling is None:
-            return self.predict_latent(latent).mean
+            predicted = self.predict_latent(latent)
+            return predicted, predicted.mean
         predicted = self.predict_latent(
             latent, sampling.variation, lag_noise=sampling.lag_noise, choose=sampling.choose
         )
-        return sample_latent(predicted, sampling.noise)
+        return predicted, sample_latent(predicted, sampling.noise)
 
     def continue_latent(
-        self, latent: Tensor, sampling: Sampling | None = None, frames: int | None = None
+        self,
+        latent: Tensor,
+        sampling: Sampling | None = None,
+        frames: int | None = None,
+        replay: Replay | None = None,
     ) -> Continued:
         """The window that follows these latents: its latents, and its waveform (only the
         prediction, which is all inference needs). `frames` decodes just the first latent frames
@@ -447,13 +516,24 @@ class SegueNet(nn.Module):
         The decoder hears the input's last latent frames before the prediction, and their audio
         is cut off again: decoded alone, the prediction's first frames lack the neighbours the
         decoder's convolutions and overlap-add expect, and fade in (3 to 4 dB down over the
-        first 30 ms): a dip at the join."""
-        future = self.future_latent(latent, sampling)
+        first 30 ms): a dip at the join. With a `replay` (whose sources are `latent`'s), the
+        frames the predictor's loop replays from the clip are corrected (`Replay`), and the
+        result says where the next window's frames come from."""
+        predicted, future = self._predict(latent, sampling)
         context = latent[..., -DECODER_REACH_FRAMES:]
         heard = torch.cat([context, future if frames is None else future[..., :frames]], dim=-1)
-        waveform = self.decode(heard)
+        following = None
+        if replay is not None and predicted.lags is not None:
+            played = loop_indices(latent.shape[-1], latent.device)[predicted.lags - 1]
+            following = replay._replace(sources=replay.sources.gather(1, played))
+            sources = torch.cat(
+                [replay.sources[:, -DECODER_REACH_FRAMES:], following.sources], dim=1
+            )[:, : heard.shape[-1]]
+            waveform = self.decode(heard, replay._replace(sources=sources))
+        else:
+            waveform = self.decode(heard)
         start = waveform.shape[-1] * context.shape[-1] // heard.shape[-1]
-        return Continued(future, waveform[..., start:])
+        return Continued(future, waveform[..., start:], following)
 
     def forward(self, waveform: Tensor, sampling: Sampling | None = None) -> Output:
         """Reconstruct the window and predict the next one."""

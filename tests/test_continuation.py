@@ -12,8 +12,10 @@ import soundfile as sf
 import torch
 from conftest import file_digest, procedural_clip, write_clip
 
+from segue.engine import continuation
 from segue.engine.audio import Audio, AudioError, loudness_db, read_audio
 from segue.engine.continuation import (
+    REPLAY_WEIGHT,
     _distinct_periods,
     _sampling,
     bars_to_seconds,
@@ -26,7 +28,12 @@ from segue.engine.continuation import (
 from segue.engine.modelfile import LoadedModel
 from segue.engine.requests import continue_settings
 from segue.engine.tempo import ONSET_HOP, onset_envelope
-from segue.trainer.metrics import high_share, pulse_clarity
+from segue.trainer.metrics import (
+    frame_distance,
+    high_share,
+    log_mel_distance,
+    pulse_clarity,
+)
 from segue.trainer.procedural import song_spec
 
 
@@ -316,3 +323,26 @@ def test_the_daws_tempo_says_what_a_beat_is(default_model: LoadedModel) -> None:
     assert set((np.flatnonzero(on_beat) + config.min_lag_frames).tolist()) == {20, 40, 80, 160}
     assert continue_settings({"bars": 2, "bpm": 75}).bpm == 75.0
     assert continue_settings({"seconds": 4}).bpm is None
+
+
+@pytest.mark.parametrize(("style", "seed"), [("techno", 1), ("salsa", 2)])
+def test_a_replayed_bar_keeps_the_detail_it_had_in_the_clip(
+    default_model: LoadedModel, monkeypatch: pytest.MonkeyPatch, style: str, seed: int
+) -> None:
+    """Where the prediction loops the clip, its frames get back the decoder's error on them in
+    the clip: closer to what the song really played next, frame by frame and in the
+    distribution of its frames. Measured, without -> with: techno log-mel 5.80 -> 5.26 dB,
+    frames 4.49 -> 3.74; salsa 7.25 -> 6.38, 5.11 -> 3.91 (4 variations each)."""
+    rate = default_model.config.sample_rate
+    song = procedural_clip(18.0, rate, style, seed=seed)
+    clip, truth = Audio(song[:, : 10 * rate], rate), song[:, 10 * rate :]
+    scores = {}
+    for weight in (0.0, REPLAY_WEIGHT):
+        monkeypatch.setattr(continuation, "REPLAY_WEIGHT", weight)
+        outs = continue_clip(default_model, clip, 8.0, variations=4, seed=0)
+        scores[weight] = np.mean(
+            [(log_mel_distance(o, truth, rate), frame_distance(o, truth, rate)) for o in outs],
+            axis=0,
+        )
+    mel_gain, frames_gain = scores[0.0] - scores[REPLAY_WEIGHT]
+    assert mel_gain > 0.25 and frames_gain > 0.4, scores
