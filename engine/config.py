@@ -65,7 +65,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How a preset is trained: data windows, losses, optimiser, the two stages."""
+    """How a preset is trained: data windows, losses, optimiser, the stages."""
 
     batch_size: int
     learning_rate: float
@@ -74,6 +74,8 @@ class TrainConfig:
     grad_clip: float | None = None
     input_offset: float = 0.0  # the original added +1 to input and target while training
     stage1_fraction: float = 0.3  # share of the budget spent on the autoencoder alone
+    stage3_fraction: float = 0.0  # share, at the end, on the decoder alone (real latents only)
+    stage3_learning_rate: float | None = None  # None: the learning rate of the other stages
     reconstruction_weight: float = 1.0
     prediction_weight: float = 1.0
     waveform_loss: str = "mse"  # "mse", "l1", or "none" (for a phase not meant to be the input's)
@@ -93,6 +95,15 @@ class TrainConfig:
         """A preset's mistake is refused when it is read, not after its songs are preprocessed."""
         if self.stft_mels and len(self.stft_mels) != len(self.stft_sizes):
             raise ValueError("stft_mels needs one number of mel bands per size in stft_sizes")
+        fractions = (self.stage1_fraction, self.stage3_fraction)
+        if min(fractions) < 0 or sum(fractions) > 1:
+            raise ValueError("stage1_fraction and stage3_fraction must share at most the budget")
+
+    def stage(self, done: float) -> int:
+        """The stage at this fraction of the budget: 1 autoencoder, 2 whole net, 3 decoder."""
+        if done < self.stage1_fraction:
+            return 1
+        return 3 if done >= 1.0 - self.stage3_fraction else 2
 
 
 @dataclass(frozen=True)

@@ -566,7 +566,7 @@ def train(
     samples_every, device,
 ) -> None:  # fmt: skip
     """Train a model on your songs: LIBRARY (a folder, any audio formats) or a --cache made
-    by `segue preprocess` and `segue dataset`. Two stages: autoencoder, then the whole net."""
+    by `segue preprocess` and `segue dataset`. Stages: autoencoder, whole net, decoder."""
     import os
 
     from segue.engine.device import resolve_device
@@ -615,7 +615,8 @@ def train(
     _report_skipped(songs.skipped, pairs.too_short)
     click.echo(
         f"trained '{loaded.name}' for {result.steps} steps ({result.stage1_steps} autoencoder-only"
-        f", {result.epochs} epochs) in {result.seconds / 60:.1f} min, "
+        f", {result.stage3_steps} decoder-only, {result.epochs} epochs) in "
+        f"{result.seconds / 60:.1f} min, "
         f"{result.audio_seconds_per_second:.1f} s of audio per second"
     )
     if result.best_validation is not None:

@@ -157,6 +157,47 @@ def test_stage_one_trains_the_autoencoder_only() -> None:
     assert set(step(x, x, stage=2)) == {"reconstruction", "prediction", "latent", "lag", "total"}
     step(x, x, stage=1)["total"].backward()
     assert all(p.grad is None for p in step.model.predictor.parameters())
+    step.model.zero_grad(set_to_none=True)
+    assert set(step(x, x, stage=3)) == {"reconstruction", "total"}
+    step(x, x, stage=3)["total"].backward()
+    assert all(p.grad is None for p in step.model.encoder.parameters())
+    assert all(p.grad is not None for p in step.model.decoder.parameters())
+
+
+def test_stage_three_trains_the_decoder_alone(library: Path, tmp_path: Path) -> None:
+    """Two runs on the same pairs and draws: 2 autoencoder steps and 2 whole-net steps, one of
+    them then 4 decoder-only steps at its own learning rate. Everything but the decoder must
+    end where the shorter run ended (AdamW's weight decay included), the decoder elsewhere."""
+    cache = tmp_path / "cache"
+    segue("preprocess", str(library), "--cache", str(cache), "--preset", TINY)
+    segue("dataset", "--cache", str(cache), "--preset", TINY)
+    decay = "\nweight_decay = 0.1"
+    stage3 = "\nstage3_fraction = 0.5\nstage3_learning_rate = 3e-3"
+    three = variant(
+        tmp_path, "three", ("stage1_fraction = 0.4", "stage1_fraction = 0.25" + stage3 + decay)
+    )
+    two = variant(tmp_path, "two", ("stage1_fraction = 0.4", "stage1_fraction = 0.5" + decay))
+    train = ["train", "--cache", str(cache), "--samples-every", "9"]
+    out = segue(*train, "--preset", three, "--steps", "8", "-o", str(tmp_path / "3.safetensors"))
+    assert "8 steps (2 autoencoder-only, 4 decoder-only" in out.stdout
+    segue(*train, "--preset", two, "--steps", "4", "-o", str(tmp_path / "2.safetensors"))
+    after, before = (load_model(tmp_path / f"{n}.safetensors") for n in (3, 2))
+    assert after.metadata["stage3_steps"] == 4 and before.metadata["stage3_steps"] == 0
+    moved = {
+        name.split(".")[0]
+        for name, value in after.model.state_dict().items()
+        if not torch.equal(value, before.model.state_dict()[name])
+    }
+    assert moved == {"decoder"}
+
+
+def test_a_budget_is_split_into_its_stages() -> None:
+    train = load_preset("default").train
+    stages = [train.stage(step / 2400) for step in range(2400)]
+    assert [stages.count(stage) for stage in (1, 2, 3)] == [720, 1080, 600]
+    assert stages == sorted(stages)
+    with pytest.raises(ValueError, match="at most the budget"):
+        type(train)(batch_size=1, learning_rate=1e-3, stage1_fraction=0.8, stage3_fraction=0.3)
 
 
 def test_a_mixed_precision_step_keeps_the_audio_in_float32() -> None:

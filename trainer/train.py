@@ -1,8 +1,12 @@
 """Two-stage training, as in the original: the autoencoder alone, then the whole network.
 
 Stage 1 trains encoder and decoder on reconstruction; stage 2 adds the transformer and trains
-everything on reconstruction + prediction. The budget (epochs, steps or minutes) is split
-between the stages by the preset's `stage1_fraction`.
+everything on reconstruction + prediction. A preset may add a third stage: the decoder alone,
+on the encoder's latents of real audio (inputs and continuations both), everything else frozen.
+In stage 2 the decoder also renders predicted latents, which are blurrier than real ones, and
+learns to hedge; stage 3 sharpens it again on what it will replay. The budget (epochs, steps
+or minutes) is split between the stages by the preset's `stage1_fraction` and
+`stage3_fraction`.
 
 A run keeps its working files beside the model, in `<model>.run/`: the checkpoint (written
 every epoch, every few minutes, and on Ctrl-C), listening samples and `progress.png`. Every
@@ -88,6 +92,7 @@ class TrainingResult:
     run_folder: Path
     steps: int
     stage1_steps: int
+    stage3_steps: int
     epochs: int  # completed
     seconds: float
     audio_seconds_per_second: float  # trained per second of training steps (not validation)
@@ -108,8 +113,15 @@ class TrainingStep(nn.Module):
         self.losses = Losses(preset.train, model.config.sample_rate, self.generator)
 
     def forward(self, inputs: Tensor, targets: Tensor, stage: int) -> dict[str, Tensor]:
-        """The weighted losses of one batch and their total; stage 1 is reconstruction only."""
+        """The weighted losses of one batch and their total; stage 1 is reconstruction only,
+        stage 3 the reconstruction of both windows through a frozen encoder."""
         model, train = self.model, self.train_config
+        if stage == 3:
+            audio = torch.cat([inputs, targets])
+            with torch.no_grad():
+                latent = model.encode(audio)
+            loss = self.losses.reconstruction(model.decode(latent).float(), audio)
+            return {"reconstruction": loss, "total": train.reconstruction_weight * loss}
         latent = model.encode(inputs)
         reconstruction = model.decode(latent).float()
         losses = {"reconstruction": self.losses.reconstruction(reconstruction, inputs)}
@@ -190,9 +202,9 @@ class Trainer:
         if ranks.distributed:
             self.wrapped = nn.parallel.DistributedDataParallel(
                 self.step_module,
-                find_unused_parameters=True,  # stage 1 leaves the transformer out
+                find_unused_parameters=True,  # stages 1 and 3 leave parts out
             )
-        self.step = self.stage1_steps = self.epoch = self.batch_in_epoch = 0
+        self.step = self.stage1_steps = self.stage3_steps = self.epoch = self.batch_in_epoch = 0
         self.elapsed = 0.0  # wall clock of the whole run, validation and samples included
         self.stepping = 0.0  # of that, the time spent in training steps: what throughput counts
         self.history: list[dict[str, float]] = []
@@ -219,6 +231,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "step": self.step,
             "stage1_steps": self.stage1_steps,
+            "stage3_steps": self.stage3_steps,
             "epoch": self.epoch,
             "batch_in_epoch": self.batch_in_epoch,
             "elapsed": self.elapsed,
@@ -241,7 +254,10 @@ class Trainer:
             raise ValueError(f"the checkpoint was made with --seed {state['seed']}: use it again")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        keys = ("step", "stage1_steps", "epoch", "batch_in_epoch", "elapsed", "stepping", "history")
+        keys = (
+            "step", "stage1_steps", "stage3_steps", "epoch", "batch_in_epoch", "elapsed",
+            "stepping", "history",
+        )  # fmt: skip
         for key in keys:
             setattr(self, key, state[key])
 
@@ -256,6 +272,11 @@ class Trainer:
         self.step_module.generator.manual_seed(
             (self.options.seed * 1_000_003 + self.ranks.rank) * 1_000_003 + self.step
         )
+        rate = train.stage3_learning_rate if stage == 3 else None
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate or train.learning_rate
+        # Parameters left without a gradient (all but the decoder's in stage 3, the
+        # transformer's in stage 1) are skipped by AdamW: no step, no weight decay.
         self.optimizer.zero_grad(set_to_none=True)
         total = 0.0
         for inputs, targets in batches:
@@ -327,7 +348,7 @@ class Trainer:
                     if self._spent(steps_per_epoch, seconds):
                         break
                     done = options.budget.fraction_done(self.step, steps_per_epoch, seconds)
-                    stage = 1 if done < train.stage1_fraction else 2
+                    stage = train.stage(done)
                     step_started = time.monotonic()
                     batches = [_collate(trainset, part) for part in indices]
                     loss = self.train_step(batches, stage)
@@ -335,6 +356,7 @@ class Trainer:
                     epoch_losses.append(loss)
                     self.step += 1
                     self.stage1_steps += stage == 1
+                    self.stage3_steps += stage == 3
                     self.batch_in_epoch += 1
                     self.elapsed = before + time.monotonic() - started
                     bar.update()
@@ -458,6 +480,7 @@ def run_training(preset: Preset, pairs: Pairs, options: RunOptions) -> TrainingR
         run_folder=options.run_folder,
         steps=trainer.step,
         stage1_steps=trainer.stage1_steps,
+        stage3_steps=trainer.stage3_steps,
         epochs=trainer.epoch,
         seconds=trainer.elapsed,
         audio_seconds_per_second=trainer.throughput(),
@@ -476,6 +499,7 @@ def _metadata(
         "train_config": to_dict(preset.train),
         "steps": trainer.step,
         "stage1_steps": trainer.stage1_steps,
+        "stage3_steps": trainer.stage3_steps,
         "epochs": trainer.epoch,
         "train_seconds": round(trainer.elapsed, 1),
         "seed": options.seed,
