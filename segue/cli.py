@@ -566,7 +566,8 @@ def train(
     samples_every, device,
 ) -> None:  # fmt: skip
     """Train a model on your songs: LIBRARY (a folder, any audio formats) or a --cache made
-    by `segue preprocess` and `segue dataset`. Stages: autoencoder, whole net, decoder."""
+    by `segue preprocess` and `segue dataset`. Stages: the autoencoder, then the whole net, then
+    (where the preset asks for it) the decoder alone."""
     import os
 
     from segue.engine.device import resolve_device
