@@ -105,6 +105,11 @@ class TrainConfig:
             return 1
         return 3 if done >= 1.0 - self.stage3_fraction else 2
 
+    def stage_learning_rate(self, stage: int) -> float:
+        if stage == 3 and self.stage3_learning_rate is not None:
+            return self.stage3_learning_rate
+        return self.learning_rate
+
 
 @dataclass(frozen=True)
 class Preset:

@@ -22,6 +22,7 @@ from conftest import procedural_clip
 from safetensors.torch import load_file
 from serving import SEGUE, wait_for
 
+from segue.engine.config import TrainConfig
 from segue.engine.modelfile import load_model
 from segue.presets import load_preset
 from segue.trainer.cache import load_cache, preprocess
@@ -197,7 +198,7 @@ def test_a_budget_is_split_into_its_stages() -> None:
     assert [stages.count(stage) for stage in (1, 2, 3)] == [720, 1080, 600]
     assert stages == sorted(stages)
     with pytest.raises(ValueError, match="at most the budget"):
-        type(train)(batch_size=1, learning_rate=1e-3, stage1_fraction=0.8, stage3_fraction=0.3)
+        TrainConfig(batch_size=1, learning_rate=1e-3, stage1_fraction=0.8, stage3_fraction=0.3)
 
 
 def test_a_mixed_precision_step_keeps_the_audio_in_float32() -> None:

@@ -117,12 +117,11 @@ class TrainingStep(nn.Module):
         stage 3 the reconstruction of both windows through a frozen encoder."""
         model, train = self.model, self.train_config
         if stage == 3:
-            audio = torch.cat([inputs, targets])
+            inputs = torch.cat([inputs, targets])  # both windows are real audio to render
             with torch.no_grad():
-                latent = model.encode(audio)
-            loss = self.losses.reconstruction(model.decode(latent).float(), audio)
-            return {"reconstruction": loss, "total": train.reconstruction_weight * loss}
-        latent = model.encode(inputs)
+                latent = model.encode(inputs)
+        else:
+            latent = model.encode(inputs)
         reconstruction = model.decode(latent).float()
         losses = {"reconstruction": self.losses.reconstruction(reconstruction, inputs)}
         if stage == 2:
@@ -272,9 +271,8 @@ class Trainer:
         self.step_module.generator.manual_seed(
             (self.options.seed * 1_000_003 + self.ranks.rank) * 1_000_003 + self.step
         )
-        rate = train.stage3_learning_rate if stage == 3 else None
         for group in self.optimizer.param_groups:
-            group["lr"] = rate or train.learning_rate
+            group["lr"] = train.stage_learning_rate(stage)
         # Parameters left without a gradient (all but the decoder's in stage 3, the
         # transformer's in stage 1) are skipped by AdamW: no step, no weight decay.
         self.optimizer.zero_grad(set_to_none=True)
