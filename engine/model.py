@@ -16,7 +16,8 @@ from torch import Tensor, nn
 
 from .config import ConvSpec, ModelConfig
 
-RESIDUAL_CLAMP = 3.0  # nepers (26 dB): silence in the clip does not become a hole forever
+RESIDUAL_CLAMP = 6.0  # nepers (52 dB): silence in the clip does not become a hole forever
+# (3.0 held back the quiet cells: the clip replayed whole decoded 2.7 dB log-mel from itself)
 DECODER_REACH_FRAMES = 6
 """How many latent frames on either side of a sample the decoders' convolutions and overlap-add
 reach (at most 5 for `default`, 3 for `seed`): decoding a window's first N + 6 frames gives its
@@ -33,18 +34,35 @@ class Output(NamedTuple):
     prediction: Tensor  # [batch, channels, samples]: encoder -> transformer -> decoder
 
 
+class ClipCells(NamedTuple):
+    """The clip's STFT cells, as they were and as the decoder renders the clip's latents; each
+    [rows, channels, STFT frames, bins]."""
+
+    log_magnitude: Tensor  # log |clip STFT|
+    phase: Tensor  # its phase
+    decoded: Tensor  # the decoder's log magnitudes for the clip's latents
+
+    def residual(self) -> Tensor:
+        """What the decoder gets wrong, in log magnitude (clamped to +-RESIDUAL_CLAMP)."""
+        return (self.log_magnitude - self.decoded).clamp(-RESIDUAL_CLAMP, RESIDUAL_CLAMP)
+
+
 class Replay(NamedTuple):
-    """What the decoder gets wrong on the clip, and which clip frame each latent frame replays.
+    """The clip's STFT cells, and which clip frame each latent frame replays.
 
     The decoder renders what it hears softer than it was (its quiet cells too loud, its
-    transients blunted). On the clip itself that error is known: the clip's STFT against the
-    decoder's rendering of the clip's latents. Where the prediction replays the clip (the
-    predictor's loop), the rendering of those frames is corrected by the error they had in
-    the clip, so a repeated bar keeps the detail it had the first time."""
+    transients blunted) and with a phase of its own making (`locked_phase`), which smears
+    what a repeat should play as sharply as the clip did. On the clip itself the truth is
+    known. Where the prediction replays the clip (the predictor's loop), a replayed cell gets
+    back part of the decoder's error on it, and the clip's own phase in proportion to how
+    close the predicted cell is to the one it replays: a repeat keeps its detail, a cell the
+    prediction changed keeps the decoder's phase."""
 
-    residual: Tensor  # [groups, channels, STFT frames, bins]: log |clip STFT| - decoded
+    clip: ClipCells  # rows: the clip's channel groups
     sources: Tensor  # [batch, latent frames]: the clip frame that each latent frame replays
-    weight: float  # how much of the residual a replayed frame gets
+    weight: float  # how much of the residual a replayed cell gets
+    phase_tolerance: float  # nepers: a replayed cell this far from its clip cell keeps e^-1
+    # of the clip's phase (in the phasor sum with the decoder's)
 
 
 class Continued(NamedTuple):
@@ -367,11 +385,17 @@ class ISTFTDecoder(nn.Module):
             nn.init.zeros_(self.head.bias.view(config.channels, 2, self.bins)[:, 1])
         self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
 
-    def forward(self, latent: Tensor, log_gain: Tensor | None = None) -> Tensor:
-        """`log_gain` [batch, channels, STFT frames, bins] is added to the log magnitudes."""
+    def forward(
+        self, latent: Tensor, replayed: ClipCells | None = None, replay: Replay | None = None
+    ) -> Tensor:
+        """The waveform of `latent`; where it replays clip cells (`replayed`, one per output
+        cell, with `replay`'s weight and tolerance), those cells are corrected (see `Replay`)."""
         log_magnitude, phase = self.spectrum(latent)
-        if log_gain is not None:
-            log_magnitude = log_magnitude + log_gain
+        trust = None
+        if replayed is not None and replay is not None:
+            distance = (log_magnitude - replayed.decoded) / replay.phase_tolerance
+            trust = torch.exp(-distance.square())
+            log_magnitude = log_magnitude + replay.weight * replayed.residual()
         batch, channels, count, _ = log_magnitude.shape
         if self.config.decoder_phase == "locked":
             with torch.no_grad():
@@ -379,9 +403,15 @@ class ISTFTDecoder(nn.Module):
                     log_magnitude.flatten(0, 1), self.config.n_fft, self.config.hop
                 )
             phase = phase + locked.view_as(phase)
+        real, imaginary = torch.cos(phase), torch.sin(phase)
+        if trust is not None:  # the phasor sum of the clip's phase and the decoder's
+            real = trust * torch.cos(replayed.phase) + (1 - trust) * real
+            imaginary = trust * torch.sin(replayed.phase) + (1 - trust) * imaginary
+            length = torch.hypot(real, imaginary).clamp(min=1e-7)
+            real, imaginary = real / length, imaginary / length
         magnitude = log_magnitude.exp()
         # magnitude * e^(i phase), built from its parts: torch.polar is twice as slow on CPU.
-        spectrum = torch.complex(magnitude * torch.cos(phase), magnitude * torch.sin(phase))
+        spectrum = torch.complex(magnitude * real, magnitude * imaginary)
         audio = self._synthesise(spectrum.reshape(batch * channels, count, self.bins))
         return audio.reshape(batch, channels, count * self.config.hop)
 
@@ -399,9 +429,8 @@ class ISTFTDecoder(nn.Module):
         frames = frames.reshape(batch, count, self.config.channels, 2, self.bins).transpose(1, 2)
         return frames[..., 0, :].clamp(max=6.0), frames[..., 1, :]
 
-    def residual(self, waveform: Tensor, latent: Tensor) -> Tensor:
-        """How far the decoding of `latent` is from `waveform`, its source, in log magnitude
-        per STFT cell (clamped to +-RESIDUAL_CLAMP nepers): [batch, channels, frames, bins]."""
+    def clip_cells(self, waveform: Tensor, latent: Tensor) -> ClipCells:
+        """The STFT cells of `waveform` and of the decoding of `latent`, its latents."""
         decoded, _ = self.spectrum(latent)
         stft = torch.stft(
             waveform.float().flatten(0, 1),
@@ -410,9 +439,8 @@ class ISTFTDecoder(nn.Module):
             window=self.window,
             return_complex=True,
         )  # centred frames, as the decoder's overlap-add places them
-        heard = stft.abs().clamp(min=1e-7).log().transpose(1, 2)[:, : decoded.shape[2]]
-        difference = heard.reshape(decoded.shape) - decoded
-        return difference.clamp(-RESIDUAL_CLAMP, RESIDUAL_CLAMP)
+        heard = stft.transpose(1, 2)[:, : decoded.shape[2]].reshape(decoded.shape)
+        return ClipCells(heard.abs().clamp(min=1e-7).log(), heard.angle(), decoded)
 
     def _synthesise(self, spectrum: Tensor) -> Tensor:
         """Inverse STFT of [signals, frames, bins], as `torch.istft(center=True)` computes it,
@@ -455,18 +483,26 @@ class SegueNet(nn.Module):
 
     def decode(self, latent: Tensor, replay: Replay | None = None) -> Tensor:
         """The waveform of these latents; with a `replay`, each frame that replays a clip frame
-        is corrected by the decoder's error on that frame (see `Replay`)."""
+        is corrected by what the clip really had there (see `Replay`)."""
         if replay is None:
             return self.decoder(latent)
         per = self.config.window_samples // self.config.hop // self.frames  # STFT frames each
         cells = replay.sources[:, :, None] * per + torch.arange(per, device=latent.device)
-        groups = torch.arange(latent.shape[0], device=latent.device) % replay.residual.shape[0]
-        by_frame = replay.residual.transpose(1, 2)  # [groups, STFT frames, channels, bins]
-        gain = by_frame[groups[:, None], cells.flatten(1)].transpose(1, 2)
-        return self.decoder(latent, replay.weight * gain)
+        rows = replay.clip.decoded.shape[0]
+        groups = torch.arange(latent.shape[0], device=latent.device) % rows
+
+        def replayed(cell: Tensor) -> Tensor:  # [groups, ...] -> [batch, ...] per output cell
+            return cell.transpose(1, 2)[groups[:, None], cells.flatten(1)].transpose(1, 2)
+
+        return self.decoder(latent, ClipCells(*map(replayed, replay.clip)), replay)
 
     def replay(
-        self, waveform: Tensor, latent: Tensor, weight: float, copies: int = 1
+        self,
+        waveform: Tensor,
+        latent: Tensor,
+        weight: float,
+        phase_tolerance: float,
+        copies: int = 1,
     ) -> Replay | None:
         """The `Replay` of clip windows and their latents, for `copies` rows of each (the
         variations); None for a decoder that renders no STFT."""
@@ -474,7 +510,8 @@ class SegueNet(nn.Module):
             return None
         frames = torch.arange(latent.shape[-1], device=latent.device)
         sources = frames.expand(copies * latent.shape[0], -1)
-        return Replay(self.decoder.residual(waveform, latent), sources, weight)
+        clip = self.decoder.clip_cells(waveform, latent)
+        return Replay(clip, sources, weight, phase_tolerance)
 
     def predict_latent(
         self,
