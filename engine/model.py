@@ -35,16 +35,12 @@ class Output(NamedTuple):
 
 
 class ClipCells(NamedTuple):
-    """The clip's STFT cells, as they were and as the decoder renders the clip's latents; each
-    [rows, channels, STFT frames, bins]."""
+    """The clip's STFT cells against the decoder's rendering of the clip's latents, worked out
+    once per clip; each [rows, channels, STFT frames, bins]."""
 
-    log_magnitude: Tensor  # log |clip STFT|
-    phase: Tensor  # its phase
+    residual: Tensor  # log |clip STFT| - decoded (clamped to +-RESIDUAL_CLAMP): its error
+    phasor: Tensor  # complex, unit length: the clip's phase
     decoded: Tensor  # the decoder's log magnitudes for the clip's latents
-
-    def residual(self) -> Tensor:
-        """What the decoder gets wrong, in log magnitude (clamped to +-RESIDUAL_CLAMP)."""
-        return (self.log_magnitude - self.decoded).clamp(-RESIDUAL_CLAMP, RESIDUAL_CLAMP)
 
 
 class Replay(NamedTuple):
@@ -395,7 +391,7 @@ class ISTFTDecoder(nn.Module):
         if replayed is not None and replay is not None:
             distance = (log_magnitude - replayed.decoded) / replay.phase_tolerance
             trust = torch.exp(-distance.square())
-            log_magnitude = log_magnitude + replay.weight * replayed.residual()
+            log_magnitude = log_magnitude + replay.weight * replayed.residual
         batch, channels, count, _ = log_magnitude.shape
         if self.config.decoder_phase == "locked":
             with torch.no_grad():
@@ -405,10 +401,9 @@ class ISTFTDecoder(nn.Module):
             phase = phase + locked.view_as(phase)
         real, imaginary = torch.cos(phase), torch.sin(phase)
         if trust is not None:  # the phasor sum of the clip's phase and the decoder's
-            real = trust * torch.cos(replayed.phase) + (1 - trust) * real
-            imaginary = trust * torch.sin(replayed.phase) + (1 - trust) * imaginary
-            length = torch.hypot(real, imaginary).clamp(min=1e-7)
-            real, imaginary = real / length, imaginary / length
+            mixed = trust * replayed.phasor + (1 - trust) * torch.complex(real, imaginary)
+            mixed = mixed / mixed.abs().clamp(min=1e-7)
+            real, imaginary = mixed.real, mixed.imag
         magnitude = log_magnitude.exp()
         # magnitude * e^(i phase), built from its parts: torch.polar is twice as slow on CPU.
         spectrum = torch.complex(magnitude * real, magnitude * imaginary)
@@ -440,7 +435,9 @@ class ISTFTDecoder(nn.Module):
             return_complex=True,
         )  # centred frames, as the decoder's overlap-add places them
         heard = stft.transpose(1, 2)[:, : decoded.shape[2]].reshape(decoded.shape)
-        return ClipCells(heard.abs().clamp(min=1e-7).log(), heard.angle(), decoded)
+        error = heard.abs().clamp(min=1e-7).log() - decoded
+        phasor = torch.polar(torch.ones_like(decoded), heard.angle())
+        return ClipCells(error.clamp(-RESIDUAL_CLAMP, RESIDUAL_CLAMP), phasor, decoded)
 
     def _synthesise(self, spectrum: Tensor) -> Tensor:
         """Inverse STFT of [signals, frames, bins], as `torch.istft(center=True)` computes it,

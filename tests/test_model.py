@@ -312,7 +312,7 @@ def test_replayed_frames_follow_the_loop_from_window_to_window(default_net: Segu
             sources = sources.gather(1, played)
             assert torch.equal(continued.replay.sources, sources)
             latent, replay = continued.latent, continued.replay
-    assert replay.weight == 0.5 and replay.clip.phase.shape[0] == 2
+    assert replay.weight == 0.5 and replay.clip.phasor.shape[0] == 2
 
 
 def test_a_waveform_decoder_has_nothing_to_replay(seed_net: SegueNet) -> None:
