@@ -62,6 +62,12 @@ class ModelConfig:
     def window_samples(self) -> int:
         return round(self.window_seconds * self.sample_rate)
 
+    @property
+    def clip_tail_seconds(self) -> float:
+        """How much of a clip's end a continuation reads (the rest of a long file is never
+        decoded): two windows and a second to spare."""
+        return 2 * self.window_seconds + 1.0
+
 
 @dataclass(frozen=True)
 class TrainConfig:

@@ -36,7 +36,6 @@ from .tone import TONE_FFT, TONE_FLOOR, match_tone, power_spectrum, smoothed
 
 MIN_CLIP_SECONDS = 0.5
 MAX_CONTINUATION_SECONDS = 600.0
-DEFAULT_SECONDS = 10.0
 SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
 SEAM_DECAYS = 25  # time constants after which the rest of the step (e^-25) is below 1e-10
 MAX_GAIN_DB = 30.0
@@ -58,27 +57,6 @@ RULED_OUT_LOGIT = -1e4  # added to the logit of a repetition period the predicto
 
 Progress = Callable[[float], None]
 """Told the fraction done after each window; may raise to stop the work (a cancelled job)."""
-
-
-def bars_to_seconds(bars: float, bpm: float, beats_per_bar: int = 4) -> float:
-    if bars <= 0 or bpm <= 0 or beats_per_bar <= 0:
-        raise ValueError("bars, bpm and beats per bar must be positive")
-    return bars * beats_per_bar * 60.0 / bpm
-
-
-def continuation_seconds(
-    seconds: float | None = None,
-    bars: float | None = None,
-    bpm: float | None = None,
-    beats_per_bar: int | None = None,
-) -> float:
-    """The one rule for how long a continuation is, for every way of asking (CLI, OSC, sidecar):
-    seconds, or bars with bpm (in 4/4 unless told), never both; ten seconds when nothing is said."""
-    if bars is not None or bpm is not None:
-        if seconds is not None or bars is None or bpm is None:
-            raise ValueError("give either seconds, or bars with bpm")
-        return bars_to_seconds(bars, bpm, 4 if beats_per_bar is None else beats_per_bar)
-    return DEFAULT_SECONDS if seconds is None else seconds
 
 
 def continue_clip(
@@ -391,12 +369,14 @@ def continue_file(
     temperature: float = DEFAULT_TEMPERATURE,
     progress: Progress | None = None,
     bpm: float | None = None,
+    audio: Audio | None = None,
 ) -> list[Path]:
-    """Read a clip (its tail only, for long files), continue it, write each variation atomically."""
-    input_path = Path(input_path)
-    paths = output_paths(input_path, Path(output) if output else None, variations)
-    tail_seconds = 2 * loaded.config.window_seconds + 1.0
-    audio = read_audio(input_path, tail_seconds=tail_seconds)
+    """Read a clip (its tail only, for long files), continue it, write each variation atomically.
+    `audio` is the clip when the caller read it already (its last `clip_tail_seconds`), so as to
+    refuse a bad clip before loading the model."""
+    paths = output_paths(Path(input_path), Path(output) if output else None, variations)
+    if audio is None:
+        audio = read_audio(input_path, tail_seconds=loaded.config.clip_tail_seconds)
     results = continue_clip(loaded, audio, seconds, variations, seed, temperature, progress, bpm)
     return [
         write_audio(path, samples, audio.rate) for path, samples in zip(paths, results, strict=True)

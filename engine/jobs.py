@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .audio import AudioError
-from .modelfile import ModelFileError
+from .modelheader import ModelFileError
 
 log = logging.getLogger("segue.serve")
 

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .config import DEFAULT_TEMPERATURE
-from .continuation import continuation_seconds
+
+DEFAULT_SECONDS = 10.0  # of continuation, when a request says nothing
 
 _NUMBER_KEYS: dict[str, type] = {
     "seconds": float,
@@ -61,6 +62,27 @@ def continue_settings(options: Mapping[str, object]) -> ContinueSettings:
         output=output,
         bpm=values.get("bpm"),
     )
+
+
+def bars_to_seconds(bars: float, bpm: float, beats_per_bar: int = 4) -> float:
+    if bars <= 0 or bpm <= 0 or beats_per_bar <= 0:
+        raise ValueError("bars, bpm and beats per bar must be positive")
+    return bars * beats_per_bar * 60.0 / bpm
+
+
+def continuation_seconds(
+    seconds: float | None = None,
+    bars: float | None = None,
+    bpm: float | None = None,
+    beats_per_bar: int | None = None,
+) -> float:
+    """The one rule for how long a continuation is, for every way of asking (CLI, OSC, sidecar):
+    seconds, or bars with bpm (in 4/4 unless told), never both; ten seconds when nothing is said."""
+    if bars is not None or bpm is not None:
+        if seconds is not None or bars is None or bpm is None:
+            raise ValueError("give either seconds, or bars with bpm")
+        return bars_to_seconds(bars, bpm, 4 if beats_per_bar is None else beats_per_bar)
+    return DEFAULT_SECONDS if seconds is None else seconds
 
 
 def number(key: str, value: object, kind: type) -> int | float:

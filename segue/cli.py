@@ -24,7 +24,7 @@ def _fail_clearly(function):
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         from segue.engine.audio import AudioError
-        from segue.engine.modelfile import ModelFileError
+        from segue.engine.modelheader import ModelFileError
 
         try:
             return function(*args, **kwargs)
@@ -66,7 +66,7 @@ def run() -> None:
 def _seconds(
     seconds: float | None, bars: float | None, bpm: float | None, beats: int | None
 ) -> float:
-    from segue.engine.continuation import continuation_seconds
+    from segue.engine.requests import continuation_seconds
 
     try:
         return continuation_seconds(seconds, bars, bpm, beats)
@@ -149,14 +149,21 @@ def continue_command(
     device,
 ) -> None:
     """Continue INPUT from its end; writes only the continuation, to place right after the clip."""
-    from segue.engine.continuation import continue_file
-    from segue.engine.device import resolve_device
-    from segue.engine.modelfile import open_model
+    from segue.engine.audio import read_audio
+    from segue.engine.modelheader import model_path, read_header
 
     length = _seconds(seconds, bars, bpm, beats_per_bar)
-    loaded = open_model(model, resolve_device(device))
+    model_file = model_path(model)
+    # the clip before the network: a bad clip or model is refused before torch is loaded
+    audio = read_audio(input_path, tail_seconds=read_header(model_file).config.clip_tail_seconds)
+
+    from segue.engine.continuation import continue_file
+    from segue.engine.device import resolve_device
+    from segue.engine.modelfile import load_model
+
+    loaded = load_model(model_file, resolve_device(device))
     paths = continue_file(
-        loaded, input_path, output, length, variations, seed, temperature, bpm=bpm
+        loaded, input_path, output, length, variations, seed, temperature, bpm=bpm, audio=audio
     )
     for path in paths:
         click.echo(path)

@@ -16,7 +16,10 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import build_msg
 
 SEGUE = str(Path(sys.executable).with_name("segue"))
-START_TIMEOUT = 120.0
+PATIENCE = 900.0
+"""How many seconds a test waits for what should happen (a reply, a file, a process ending)
+before it calls it a hang. Generous on purpose: a CI machine can run many times slower than a
+desk, and a test that passes never waits this long."""
 
 Reply = tuple[str, list]
 
@@ -31,9 +34,7 @@ class Daemon:
             self.process = subprocess.Popen(
                 [SEGUE, "serve", "--osc-port", "0", *args], stdout=out, stderr=err
             )
-        ready = wait_for(
-            lambda: re.search(r"OSC on ([\d.]+):(\d+)", self.stdout()), START_TIMEOUT, self.process
-        )
+        ready = wait_for(lambda: re.search(r"OSC on ([\d.]+):(\d+)", self.stdout()), self.process)
         self.address = (ready.group(1), int(ready.group(2)))
 
     def stdout(self) -> str:
@@ -42,7 +43,7 @@ class Daemon:
     def log(self) -> str:
         return self.stderr_path.read_text()
 
-    def stop(self, number: int = signal.SIGTERM, timeout: float = 60.0) -> int:
+    def stop(self, number: int = signal.SIGTERM, timeout: float = PATIENCE) -> int:
         self.process.send_signal(number)
         return self.process.wait(timeout)
 
@@ -70,17 +71,17 @@ class Client:
     def send(self, address: str, *args) -> None:
         self.socket.sendto(build_msg(address, list(args)).dgram, self.daemon_address)
 
-    def receive(self, timeout: float = 30.0) -> Reply:
+    def receive(self, timeout: float = PATIENCE) -> Reply:
         self.socket.settimeout(timeout)
         message = OscMessage(self.socket.recv(65536))
         return message.address, list(message.params)
 
-    def ask(self, address: str, *args, timeout: float = 30.0) -> Reply:
+    def ask(self, address: str, *args, timeout: float = PATIENCE) -> Reply:
         """Send and return the first reply that is not progress."""
         self.send(address, *args)
         return self.until_final(timeout)
 
-    def until_final(self, timeout: float = 30.0) -> Reply:
+    def until_final(self, timeout: float = PATIENCE) -> Reply:
         while True:
             reply = self.receive(timeout)
             if reply[0] != "/segue/progress":
@@ -96,7 +97,9 @@ class Client:
         self.close()
 
 
-def wait_for(condition: Callable, timeout: float, process: subprocess.Popen | None = None):
+def wait_for(
+    condition: Callable, process: subprocess.Popen | None = None, timeout: float = PATIENCE
+):
     """Poll until `condition()` is truthy and return it; fail when the process dies first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

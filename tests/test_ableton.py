@@ -270,7 +270,7 @@ def test_its_continue_message_is_served_by_a_real_engine(patch: Patch, tmp_path:
         # The patch listens on 9001; here the listener takes a free port (9001 may be in use).
         values[values.index("reply_port") + 1] = udpreceive.port
         udpsend.send("/segue/continue", *values)
-        reply = udpreceive.until_final(timeout=60)
+        reply = udpreceive.until_final()
     output = clip.with_name("take.continuation.wav")
     assert reply == (DONE, [1, str(output)])
     seconds = option(values, "bars") * option(values, "beats_per_bar") * 60 / option(values, "bpm")

@@ -25,7 +25,7 @@ import pytest
 import soundfile as sf
 from ardour_session import ARDOUR_LUA, add_whole_file_region, headless
 from conftest import procedural_clip, write_clip
-from serving import Daemon
+from serving import PATIENCE, Daemon
 
 pytestmark = pytest.mark.skipif(
     ARDOUR_LUA is None, reason="Ardour is not installed (no ardour7-lua: Debian package `ardour`)"
@@ -61,7 +61,9 @@ def run_action(
 ) -> list[list[str]]:
     """The action as the editor runs it, with this playhead, selected range and settings."""
     selected = "none" if selection is None else "{}-{}".format(*selection)
-    settings = [f"{key}={value}" for key, value in {"watch": watch, "timeout": 60, **more}.items()]
+    settings = [
+        f"{key}={value}" for key, value in {"watch": watch, "timeout": PATIENCE, **more}.items()
+    ]
     return headless("continue", session, NAME, playhead, selected, *settings)
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 from conftest import file_digest, procedural_clip, write_clip
-from serving import SEGUE
+from serving import PATIENCE, SEGUE
 
 
 def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([SEGUE, *args], capture_output=True, text=True, timeout=180)
+    result = subprocess.run([SEGUE, *args], capture_output=True, text=True, timeout=PATIENCE)
     assert (result.returncode == 0) == ok, result.stdout + result.stderr
     return result
 
@@ -129,3 +129,26 @@ def test_the_command_starts_without_loading_torch() -> None:
     probe = "import sys, segue.cli; print('torch' in sys.modules, 'numpy' in sys.modules)"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert loaded.stdout.split() == ["False", "False"], loaded.stderr
+
+
+def test_a_bad_clip_or_model_is_refused_before_torch_loads(tmp_path: Path) -> None:
+    """The clip and the model file's header are read before the network: a bad one is refused
+    at once, not after seconds of loading torch."""
+    (tmp_path / "empty.wav").write_bytes(b"")
+    clip = write_clip(tmp_path / "c.wav", procedural_clip(3.0, 22050), 22050)
+    probe = (
+        "import sys\nfrom segue.cli import main\n"
+        "try:\n    main(sys.argv[1:], standalone_mode=False)\n"
+        "except Exception as error:\n    print(error)\n"
+        "print('torch' in sys.modules)"
+    )
+    for args, words in [
+        (["continue", str(tmp_path / "empty.wav")], "empty"),
+        (["continue", str(tmp_path / "gone.wav")], "no such file"),
+        (["continue", str(clip), "--model", "jazz-giant"], "unknown model"),
+        (["continue", str(clip), "--bars", "4"], "--bpm"),
+    ]:
+        result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
+                                text=True, timeout=PATIENCE)  # fmt: skip
+        *message, torch_loaded = result.stdout.splitlines()
+        assert words in " ".join(message) and torch_loaded == "False", result.stdout

@@ -19,7 +19,6 @@ from segue.engine.continuation import (
     REPLAY_WEIGHT,
     _distinct_periods,
     _sampling,
-    bars_to_seconds,
     beat_grid,
     continue_clip,
     continue_file,
@@ -27,7 +26,7 @@ from segue.engine.continuation import (
     output_paths,
 )
 from segue.engine.modelfile import LoadedModel
-from segue.engine.requests import continue_settings
+from segue.engine.requests import bars_to_seconds, continue_settings
 from segue.engine.tempo import ONSET_HOP, onset_envelope
 from segue.trainer.metrics import (
     frame_distance,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from conftest import file_digest, procedural_clip, write_clip
-from serving import SEGUE, Client, Daemon, wait_for
+from serving import PATIENCE, SEGUE, Client, Daemon, wait_for
 
 import segue
 
@@ -85,7 +85,7 @@ def test_replies_go_to_reply_port_on_the_senders_host(daemon: Daemon, clip: Path
 def test_long_jobs_report_progress(client: Client, clip: Path, tmp_path: Path) -> None:
     client.send("/segue/continue", 4, str(clip), "seconds", 120, "output", str(tmp_path / "o.wav"))
     fractions = []
-    while (reply := client.receive(60))[0] == "/segue/progress":
+    while (reply := client.receive())[0] == "/segue/progress":
         assert reply[1][0] == 4
         fractions.append(reply[1][1])
     assert reply[0] == "/segue/done" and reply[1][0] == 4
@@ -170,27 +170,27 @@ def test_a_bad_clip_is_refused_with_its_reason(client: Client, tmp_path: Path) -
     assert not (tmp_path / "notes.continuation.wav").exists()
 
 
-def test_a_burst_of_50_from_5_clients_is_answered_50_times(
+def test_a_burst_of_20_from_5_clients_is_answered_20_times(
     daemon: Daemon, clip: Path, tmp_path: Path
 ) -> None:
     replies: dict[int, list] = {}
 
     def client_thread(number: int) -> None:
         with Client(daemon.address) as osc:
-            ids = [number * 10 + k for k in range(10)]
+            ids = [number * 4 + k for k in range(4)]
             for job_id in ids:
                 output = str(tmp_path / f"burst-{job_id}.wav")
                 osc.send("/segue/continue", job_id, str(clip), "seconds", 1, "output", output)
             for _ in ids:
-                address, args = osc.until_final(120)
+                address, args = osc.until_final()
                 replies[args[0]] = [address, *args[1:]]
 
     threads = [threading.Thread(target=client_thread, args=(n,)) for n in range(5)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(300)
-    assert sorted(replies) == list(range(50))
+        thread.join(PATIENCE)
+    assert sorted(replies) == list(range(20))
     for job_id, (address, *outputs) in replies.items():
         assert address == "/segue/done" and outputs == [str(tmp_path / f"burst-{job_id}.wav")]
 
@@ -226,16 +226,16 @@ def test_beyond_loopback_needs_a_token_and_a_full_queue_says_busy(
                 osc.send("/segue/continue", job_id, str(clip), "seconds", 60, "token", token,
                          "output", str(tmp_path / f"q{job_id}.wav"))  # fmt: skip
                 if job_id == 0:
-                    wait_for(lambda: running(daemon, token) == "0", 30)
+                    wait_for(lambda: running(daemon, token) == "0")
             busy = "busy: the queue is full (1 waiting); try again shortly"
-            assert [osc.until_final(60) for _ in range(2)] == [
+            assert [osc.until_final() for _ in range(2)] == [
                 ("/segue/error", [2, busy]),
                 ("/segue/error", [3, busy]),
             ]
             # SIGTERM: the job in flight finishes and is answered, the waiting one is told
             assert daemon.stop(signal.SIGTERM) == 0
             finals = sorted((args[0], address) for address, args in
-                            (osc.until_final(60) for _ in range(2)))  # fmt: skip
+                            (osc.until_final() for _ in range(2)))  # fmt: skip
             assert finals == [(0, "/segue/done"), (1, "/segue/error")]
     assert "stopped" in daemon.log()
 
@@ -245,7 +245,7 @@ def test_serve_refuses_a_port_in_use_and_a_watch_folder_it_cannot_make(
 ) -> None:
     taken = subprocess.run(
         [SEGUE, "serve", "--osc-port", str(daemon.address[1])],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=PATIENCE,
     )  # fmt: skip
     assert taken.returncode == 1
     assert taken.stderr.strip() == (
@@ -254,7 +254,7 @@ def test_serve_refuses_a_port_in_use_and_a_watch_folder_it_cannot_make(
     (tmp_path / "inbox").write_text("a file where the inbox folder should go")
     blocked = subprocess.run(
         [SEGUE, "serve", "--osc-port", "0", "--watch", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=PATIENCE,
     )  # fmt: skip
     assert blocked.returncode == 1
     assert blocked.stderr.strip() == (
@@ -267,7 +267,7 @@ def test_serve_refuses_a_model_file_that_is_not_one(tmp_path: Path) -> None:
     fake.write_text("hello")
     result = subprocess.run(
         [SEGUE, "serve", "--model", str(fake), "--osc-port", "0"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=PATIENCE,
     )  # fmt: skip
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
@@ -299,9 +299,9 @@ def test_oscsend_and_oscdump_from_liblo_speak_the_protocol(
             ["oscsend", "127.0.0.1", str(daemon.address[1]), "/segue/continue", "issfsssi",
              "42", str(clip), "seconds", "2.5", "output", str(output), "reply_port",
              str(dump_port)],
-            check=True, timeout=10,
+            check=True, timeout=PATIENCE,
         )  # fmt: skip
-        line = read_line(dump, timeout=60)
+        line = read_line(dump, timeout=PATIENCE)
     finally:
         dump.terminate()
     _timetag, message = line.split(" ", 1)  # oscdump prints the OSC time tag first

@@ -17,7 +17,7 @@ import pytest
 import scipy.signal
 from click.testing import CliRunner
 from conftest import side_to_mid_db, write_clip
-from serving import SEGUE
+from serving import PATIENCE, SEGUE
 
 from segue.cli import main
 from segue.engine.modelfile import open_model, save_model
@@ -287,7 +287,7 @@ def test_segue_eval_compares_models_and_baselines_in_one_run(tmp_path: Path) -> 
                "--pairs", "2", "--input-seconds", "4", "--seconds", "3", "--variations", "2",
                "--trained", "flag", "--statistic", "median", "--json",
                "--report", str(report)]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=PATIENCE)
     assert result.returncode == 0, result.stderr
     results = json.loads(result.stdout)
     systems = ["default", "trained", "silence", "noise", "drone", "loop", "truth"]

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from conftest import procedural_clip, write_clip
-from serving import SEGUE, Client, Daemon, wait_for
+from serving import PATIENCE, SEGUE, Client, Daemon, wait_for
 
 from segue.bridge.client import EngineClient
 from segue.bridge.midi import MidiActions, listen, load_mapping, newest_clip
@@ -75,7 +75,7 @@ def test_a_bad_mapping_file_is_refused_with_the_reason(
     with pytest.raises(ValueError, match=reason.replace("[", r"\[")):
         load_mapping(str(path))
     result = subprocess.run([SEGUE, "midi", "--clips", str(tmp_path), "--mapping", str(path)],
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+                            capture_output=True, text=True, timeout=PATIENCE)  # fmt: skip
     assert result.returncode == 1 and reason in result.stderr
 
 
@@ -97,12 +97,12 @@ def test_pads_continue_make_variations_and_cancel_against_a_real_engine(tmp_path
     with Daemon(tmp_path / "daemon") as daemon:
         actions = MidiActions(
             exports, {"bars": 2, "bpm": 90}, lambda: EngineClient(*daemon.address),
-            reports.append, timeout=120,
+            reports.append, timeout=PATIENCE,
         )  # fmt: skip
         hits = [note(36), note(36, velocity=0), note(37), note(37)]
         listen(hits, load_mapping("default"), actions)
         outputs = [f"verse.continuation{v}.wav" for v in ("", ".v2", ".v3")]
-        wait_for(lambda: len(reports) == 3, 120, daemon.process)
+        wait_for(lambda: len(reports) == 3, daemon.process)
         assert sorted(reports) == sorted(f"verse.wav: {exports / name}" for name in outputs)
         frames = {sf.info(exports / name).frames for name in outputs}
         assert frames == {round(2 * 4 * 60 / 90 * RATE)}
@@ -110,11 +110,11 @@ def test_pads_continue_make_variations_and_cancel_against_a_real_engine(tmp_path
         assert not np.array_equal(second, third)  # each variation is a new draw
 
         long = MidiActions(exports, {"seconds": 600}, lambda: EngineClient(*daemon.address),
-                           reports.append, timeout=120)  # fmt: skip
+                           reports.append, timeout=PATIENCE)  # fmt: skip
         long.perform("continue")
         with Client(daemon.address) as osc:
-            wait_for(lambda: json.loads(osc.ask("/segue/status")[1][0])["running"], 30)
+            wait_for(lambda: json.loads(osc.ask("/segue/status")[1][0])["running"])
             long.perform("cancel")
-            wait_for(lambda: reports[-1] == "verse.wav: cancelled", 30)
+            wait_for(lambda: reports[-1] == "verse.wav: cancelled")
         long.perform("cancel")
         assert reports[-1] == "nothing to cancel"

@@ -11,7 +11,8 @@ import torch
 from safetensors.torch import save_file
 
 from segue.engine.model import SegueNet
-from segue.engine.modelfile import ModelFileError, load_model, open_model, save_model
+from segue.engine.modelfile import load_model, open_model, save_model
+from segue.engine.modelheader import ModelFileError
 from segue.presets import available_presets, load_preset
 
 

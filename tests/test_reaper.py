@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from conftest import procedural_clip, write_clip
-from serving import Daemon
+from serving import PATIENCE, Daemon
 
 LUA = shutil.which("lua5.4")
 LUAC = shutil.which("luac5.4")
@@ -87,7 +87,7 @@ def run_script(folder: Path, scenario: dict, config: dict) -> dict:
             config=lua(config),
         )
     )
-    done = subprocess.run([LUA, str(driver)], capture_output=True, text=True, timeout=90)
+    done = subprocess.run([LUA, str(driver)], capture_output=True, text=True, timeout=2 * PATIENCE)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -166,7 +166,7 @@ def test_time_selection_is_rendered_continued_and_inserted(watch: Path, tmp_path
         "cursor": 1.0,
         "render_source": str(mix),
     }
-    record = run_script(tmp_path, scenario, {"watch": str(watch), "timeout": 60})
+    record = run_script(tmp_path, scenario, {"watch": str(watch), "timeout": PATIENCE})
 
     assert record["messages"] == []
     assert_rendered_and_restored(record, watch / "inbox", 7.2, 16.8)
@@ -187,7 +187,7 @@ def test_without_selection_the_last_bars_before_the_cursor(watch: Path, tmp_path
     """90 bpm 3/4, no selection, cursor at bar 7: bars 5 and 6 go in, 3 bars come back."""
     mix = write_clip(tmp_path / "mix.wav", procedural_clip(4.0, 44100, "reggae", 4), 44100)
     scenario = {"bpm": 90, "beats_per_bar": 3, "cursor": 12.0, "render_source": str(mix)}
-    config = {"watch": str(watch), "timeout": 60, "last_bars": 2, "bars": 3}
+    config = {"watch": str(watch), "timeout": PATIENCE, "last_bars": 2, "bars": 3}
     record = run_script(tmp_path, scenario, config)
 
     assert record["messages"] == []
@@ -209,7 +209,7 @@ def test_an_engine_failure_is_shown_and_nothing_inserted(watch: Path, tmp_path: 
         "selection": [2.0, 6.0],
         "render_source": str(silence),
     }
-    record = run_script(tmp_path, scenario, {"watch": str(watch), "timeout": 60})
+    record = run_script(tmp_path, scenario, {"watch": str(watch), "timeout": PATIENCE})
 
     assert_rendered_and_restored(record, watch / "inbox", 2.0, 6.0)
     name = rendered_name(record)
@@ -259,7 +259,7 @@ def test_another_project_tab_gets_nothing_inserted(watch: Path, tmp_path: Path) 
         "render_source": str(mix),
         "switch_project": True,
     }
-    record = run_script(tmp_path, scenario, {"watch": str(watch), "timeout": 60})
+    record = run_script(tmp_path, scenario, {"watch": str(watch), "timeout": PATIENCE})
 
     output = watch / "outbox" / f"{rendered_name(record)}.continuation.wav"
     (message,) = record["messages"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from conftest import procedural_clip, write_clip
-from serving import SEGUE, Client, Daemon, wait_for
+from serving import PATIENCE, SEGUE, Client, Daemon, wait_for
 
 RATE = 48000
 
@@ -29,7 +29,7 @@ def clip(tmp_path_factory) -> Path:
     return write_clip(folder / "last bars.wav", procedural_clip(8.0, RATE, "salsa"), RATE)
 
 
-def send(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def send(*args: str, timeout: float = PATIENCE) -> subprocess.CompletedProcess[str]:
     return subprocess.run([SEGUE, "send", *args], capture_output=True, text=True, timeout=timeout)
 
 
@@ -46,7 +46,7 @@ def test_send_prints_the_outputs_of_exactly_the_bars_asked(daemon: Daemon, clip:
 def test_send_with_an_output_relative_to_where_it_runs(daemon: Daemon, clip: Path) -> None:
     result = subprocess.run(
         [SEGUE, "send", str(clip), "--port", str(daemon.address[1]), "-o", "next.flac"],
-        capture_output=True, text=True, timeout=120, cwd=clip.parent,
+        capture_output=True, text=True, timeout=PATIENCE, cwd=clip.parent,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(clip.parent / "next.flac")
@@ -68,10 +68,10 @@ def test_a_dead_engine_is_reported_at_once(clip: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     started = time.monotonic()
-    result = send(str(clip), "--port", str(port), "--timeout", "30")
+    result = send(str(clip), "--port", str(port), "--timeout", str(PATIENCE))
     assert result.returncode == 1
     assert f"no engine is listening on 127.0.0.1:{port}" in result.stderr
-    assert time.monotonic() - started < 10  # far less than the timeout: no waiting on silence
+    assert time.monotonic() - started < PATIENCE / 10  # no waiting on silence
 
 
 def test_an_engine_that_never_answers_is_reported_within_the_timeout(clip: Path) -> None:
@@ -80,7 +80,7 @@ def test_an_engine_that_never_answers_is_reported_within_the_timeout(clip: Path)
         started = time.monotonic()
         result = send(str(clip), "--port", str(silent.getsockname()[1]), "--timeout", "2")
     assert result.returncode == 1 and "no answer from the engine" in result.stderr
-    assert time.monotonic() - started < 15
+    assert 2 <= time.monotonic() - started < PATIENCE / 10
 
 
 def test_giving_up_on_a_long_job_cancels_it(daemon: Daemon, clip: Path, tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_giving_up_on_a_long_job_cancels_it(daemon: Daemon, clip: Path, tmp_path
                   "-o", str(tmp_path / "long.wav"), "--timeout", "1.5")  # fmt: skip
     assert result.returncode == 1 and "did not finish within 1.5 s" in result.stderr
     with Client(daemon.address) as osc:
-        wait_for(lambda: json.loads(osc.ask("/segue/status")[1][0])["running"] is None, 30)
+        wait_for(lambda: json.loads(osc.ask("/segue/status")[1][0])["running"] is None)
     assert "failed after" in daemon.log() and "cancelled" in daemon.log()
     assert not (tmp_path / "long.wav").exists()
 

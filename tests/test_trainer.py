@@ -20,14 +20,14 @@ import soundfile as sf
 import torch
 from conftest import procedural_clip
 from safetensors.torch import load_file
-from serving import SEGUE, wait_for
+from serving import PATIENCE, SEGUE, wait_for
 
 from segue.engine.config import TrainConfig
 from segue.engine.modelfile import load_model
 from segue.presets import load_preset
 from segue.trainer.cache import load_cache, preprocess
 from segue.trainer.checkpoint import CHECKPOINT, load_checkpoint
-from segue.trainer.dataset import build_pairs
+from segue.trainer.dataset import build_pairs, save_pairs
 from segue.trainer.procedural import write_library
 from segue.trainer.train import TrainingStep
 
@@ -35,7 +35,7 @@ TINY = str(Path(__file__).with_name("presets") / "tiny.toml")
 RATE = 12000
 
 
-def segue(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess[str]:
+def segue(*args: str, timeout: float = PATIENCE, **kwargs) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [SEGUE, *args], capture_output=True, text=True, timeout=timeout, **kwargs
     )
@@ -53,6 +53,21 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sf.write(folder / "silence.wav", np.zeros((22050, 2)), 22050)
     sf.write(folder / "short.wav", procedural_clip(3.0, 22050).T, 22050)
     return folder
+
+
+@pytest.fixture(scope="module")
+def prepared(library: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The library decoded and cut into pairs once, as `segue preprocess` and `segue dataset`
+    do (test_three_steps runs those commands); each test trains on a copy of it."""
+    cache = tmp_path_factory.mktemp("prepared") / "cache"
+    preset = load_preset(TINY)
+    songs = preprocess(library, cache, RATE, progress=False)
+    save_pairs(build_pairs(songs, preset.model, preset.train, 0, preset.train.pair_hop_seconds))
+    return cache
+
+
+def cache_copy(prepared: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(prepared, tmp_path / "cache"))
 
 
 def variant(tmp_path: Path, name: str, *replacements: tuple[str, str]) -> str:
@@ -165,13 +180,11 @@ def test_stage_one_trains_the_autoencoder_only() -> None:
     assert all(p.grad is not None for p in step.model.decoder.parameters())
 
 
-def test_stage_three_trains_the_decoder_alone(library: Path, tmp_path: Path) -> None:
+def test_stage_three_trains_the_decoder_alone(prepared: Path, tmp_path: Path) -> None:
     """Two runs on the same pairs and draws: 2 autoencoder steps and 2 whole-net steps, one of
     them then 4 decoder-only steps at its own learning rate. Everything but the decoder must
     end where the shorter run ended (AdamW's weight decay included), the decoder elsewhere."""
-    cache = tmp_path / "cache"
-    segue("preprocess", str(library), "--cache", str(cache), "--preset", TINY)
-    segue("dataset", "--cache", str(cache), "--preset", TINY)
+    cache = cache_copy(prepared, tmp_path)
     decay = "\nweight_decay = 0.1"
     stage3 = "\nstage3_fraction = 0.5\nstage3_learning_rate = 3e-3"
     three = variant(
@@ -221,11 +234,11 @@ def test_a_mixed_precision_step_keeps_the_audio_in_float32() -> None:
     assert all(torch.isfinite(p.grad).all() for p in step.model.parameters() if p.grad is not None)
 
 
-def test_resume_after_ctrl_c_ends_where_an_unbroken_run_does(library: Path, tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    segue("preprocess", str(library), "--cache", str(cache), "--preset", TINY)
-    segue("dataset", "--cache", str(cache), "--preset", TINY)
-    common = ["--cache", str(cache), "--preset", TINY, "--epochs", "4", "--samples-every", "9"]
+def test_resume_after_ctrl_c_ends_where_an_unbroken_run_does(
+    prepared: Path, tmp_path: Path
+) -> None:
+    cache = cache_copy(prepared, tmp_path)
+    common = ["--cache", str(cache), "--preset", TINY, "--epochs", "3", "--samples-every", "9"]
     whole = tmp_path / "whole.safetensors"
     segue("train", *common, "-o", str(whole))
 
@@ -233,22 +246,22 @@ def test_resume_after_ctrl_c_ends_where_an_unbroken_run_does(library: Path, tmp_
     run = subprocess.Popen([SEGUE, "train", *common, "-o", str(broken)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     checkpoint = tmp_path / "broken.run" / CHECKPOINT
-    wait_for(checkpoint.exists, 120, run)  # the first epoch is done
+    wait_for(checkpoint.exists, run)  # the first epoch is done
     run.send_signal(signal.SIGINT)
-    _, err = run.communicate(timeout=120)
+    _, err = run.communicate(timeout=PATIENCE)
     assert run.returncode == 0, err
     stopped_at = load_checkpoint(tmp_path / "broken.run")["step"]
-    assert 0 < stopped_at < 4 * 18, "the run was to be interrupted in the middle"
+    assert 0 < stopped_at < 3 * 18, "the run was to be interrupted in the middle"
 
     resumed = segue("train", *common, "-o", str(broken), "--resume").stdout
-    assert "72 steps" in resumed  # 4 epochs of 18 steps, as the unbroken run
+    assert "54 steps" in resumed  # 3 epochs of 18 steps, as the unbroken run
     history = load_checkpoint(tmp_path / "broken.run")["history"]
-    assert [entry["epoch"] for entry in history] == [1, 2, 3, 4]
+    assert [entry["epoch"] for entry in history] == [1, 2, 3]
     expected, got = load_file(whole), load_file(broken)
     assert all(torch.equal(expected[name], got[name]) for name in expected)
 
 
-def test_two_gloo_processes_train_what_one_process_would(library: Path, tmp_path: Path) -> None:
+def test_two_gloo_processes_train_what_one_process_would(prepared: Path, tmp_path: Path) -> None:
     """torchrun, 2 processes x batch 2, against 1 process x batch 4: same pairs per step, and
     DDP averages the gradients, so the weights agree (to float rounding). For that the preset
     draws nothing at random (no variation vectors, no random crops) and its losses are means
@@ -259,16 +272,14 @@ def test_two_gloo_processes_train_what_one_process_would(library: Path, tmp_path
              ("prediction_waveform_loss = false", "prediction_waveform_loss = true")]  # fmt: skip
     two = variant(tmp_path, "exact", *exact)
     one = variant(tmp_path, "exact-batch4", *exact, ("batch_size = 2", "batch_size = 4"))
-    cache = tmp_path / "cache"
-    segue("preprocess", str(library), "--cache", str(cache), "--preset", two)
-    segue("dataset", "--cache", str(cache), "--preset", two)
+    cache = cache_copy(prepared, tmp_path)  # the variants keep the tiny preset's windows
     train = ["train", "--cache", str(cache), "--steps", "4", "--device", "cpu"]
     segue(*train, "--preset", one, "-o", str(tmp_path / "one.safetensors"))
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                 "--nproc_per_node=2", SEGUE]  # fmt: skip
     result = subprocess.run(
         [*torchrun, *train, "--preset", two, "-o", str(tmp_path / "two.safetensors")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=PATIENCE,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     single, pair = (load_model(tmp_path / f"{n}.safetensors") for n in ("one", "two"))
@@ -285,14 +296,14 @@ def test_nothing_usable_fails_and_says_why(tmp_path: Path) -> None:
     result = subprocess.run(
         [SEGUE, "train", str(tmp_path / "lib"), "--cache", str(tmp_path / "c"),
          "-o", str(tmp_path / "m.safetensors"), "--preset", TINY, "--steps", "1"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=PATIENCE,
     )  # fmt: skip
     assert result.returncode == 1
     assert "nothing usable to train on" in result.stderr and "empty" in result.stderr
     assert not (tmp_path / "m.safetensors").exists()
     unknown = subprocess.run(
         [SEGUE, "train", str(tmp_path / "lib"), "-o", str(tmp_path / "m.safetensors"),
-         "--from", "no-such", "--steps", "1"], capture_output=True, text=True, timeout=120,
+         "--from", "no-such", "--steps", "1"], capture_output=True, text=True, timeout=PATIENCE,
     )  # fmt: skip
     assert unknown.returncode == 1 and "unknown model 'no-such'" in unknown.stderr
 

@@ -115,6 +115,6 @@ if not run then
 	error ("usage: ardour7-lua headless.lua create|place|continue|list DIR NAME ...")
 end
 run (table.unpack (arg, 2))
+say ("ok") -- the command's work is done (and saved, where it saves); Ardour's teardown follows
 close ()
-say ("ok")
 quit ()
