@@ -577,13 +577,8 @@ def train(
     (where the preset asks for it) the decoder alone."""
     import os
 
-    from segue.engine.device import resolve_device
-    from segue.engine.modelfile import model_path
+    from segue.engine.modelheader import model_path
     from segue.presets import load_preset
-    from segue.trainer.cache import default_cache, load_cache
-    from segue.trainer.cache import preprocess as run_preprocess
-    from segue.trainer.dataset import load_pairs, save_pairs
-    from segue.trainer.train import Budget, RunOptions, model_config, run_training
 
     if library is None and cache is None:
         raise click.UsageError("give a LIBRARY folder, or --cache made by segue preprocess")
@@ -593,7 +588,14 @@ def train(
             "train with --cache, so that the processes do not all decode the library"
         )
     loaded = load_preset(preset)
-    init_from = model_path(init_from) if init_from else None
+    init_from = model_path(init_from) if init_from else None  # refused before torch loads
+
+    from segue.engine.device import resolve_device
+    from segue.trainer.cache import default_cache, load_cache
+    from segue.trainer.cache import preprocess as run_preprocess
+    from segue.trainer.dataset import load_pairs, save_pairs
+    from segue.trainer.train import Budget, RunOptions, model_config, run_training
+
     model = model_config(loaded, init_from)
     if library is not None:
         cache = cache or default_cache(library)

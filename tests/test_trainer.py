@@ -23,6 +23,7 @@ from safetensors.torch import load_file
 from serving import PATIENCE, SEGUE, wait_for
 
 from segue.engine.config import TrainConfig
+from segue.engine.continuation import continue_file
 from segue.engine.modelfile import load_model
 from segue.presets import load_preset
 from segue.trainer.cache import load_cache, preprocess
@@ -107,10 +108,10 @@ def test_one_command_trains_reports_bad_files_and_the_model_continues(
         for name in ("input", "prediction", "truth"):
             assert sf.info(run / "samples" / epoch / f"{name}.mp3").samplerate == RATE
 
-    clip = tmp_path / "clip.wav"
+    clip = tmp_path / "clip.wav"  # the model continues (test_cli runs `segue continue` itself)
     sf.write(clip, procedural_clip(5.0, 44100).T, 44100)
-    segue("continue", str(clip), "--model", str(model), "--seconds", "3")
-    assert sf.info(tmp_path / "clip.continuation.wav").frames == 3 * 44100
+    [continuation] = continue_file(load_model(model), clip, None, 3.0)
+    assert sf.info(continuation).frames == 3 * 44100
 
 
 def test_three_steps_and_a_cache_that_is_updated_not_rebuilt(library: Path, tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from tqdm import tqdm
 from segue.engine.config import ModelConfig, Preset, to_dict
 from segue.engine.model import LatentPrediction, SegueNet, best_lags, sample_latent
 from segue.engine.modelfile import load_model, save_model
+from segue.engine.modelheader import read_header
 
 from . import distributed
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -446,7 +447,7 @@ def starting_model(preset: Preset, options: RunOptions) -> SegueNet:
 
 
 def model_config(preset: Preset, init_from: Path | None) -> ModelConfig:
-    return load_model(init_from, "cpu").config if init_from else preset.model
+    return read_header(init_from).config if init_from else preset.model
 
 
 def run_training(preset: Preset, pairs: Pairs, options: RunOptions) -> TrainingResult:
