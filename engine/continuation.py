@@ -26,16 +26,16 @@ from .audio import (
     resample,
     write_audio,
 )
-from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
+from .config import DEFAULT_TEMPERATURE
 from .loudness import SILENT_LUFS
 from .model import DECODER_REACH_FRAMES, PeriodChoice, Sampling
 from .modelfile import LoadedModel
+from .requests import check_continuation
 from .stereo import match_width, width_profile
 from .tempo import beat_lags, beat_seconds
 from .tone import TONE_FFT, TONE_FLOOR, match_tone, power_spectrum, smoothed
 
 MIN_CLIP_SECONDS = 0.5
-MAX_CONTINUATION_SECONDS = 600.0
 SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
 SEAM_DECAYS = 25  # time constants after which the rest of the step (e^-25) is below 1e-10
 MAX_GAIN_DB = 30.0
@@ -78,17 +78,7 @@ def continue_clip(
     reproducible.
     """
     config = loaded.config
-    if not 0 < seconds <= MAX_CONTINUATION_SECONDS:
-        raise ValueError(f"seconds must be in (0, {MAX_CONTINUATION_SECONDS:g}], not {seconds:g}")
-    if not 1 <= variations <= MAX_VARIATIONS:
-        raise ValueError(f"variations must be 1 to {MAX_VARIATIONS}, not {variations}")
-    if not 0 <= temperature <= 2:
-        raise ValueError(f"temperature must be 0 to 2, not {temperature:g}")
-    if variations > 1 and config.variation_dim == 0:
-        raise ValueError(
-            "this model is deterministic (the original design has no variation source): "
-            "ask for one variation, or use a model like 'default'"
-        )
+    check_continuation(config, seconds, variations, temperature)
     if audio.seconds < MIN_CLIP_SECONDS:
         raise AudioError(
             f"the clip is {audio.seconds:.2f} s long: Segue needs at least {MIN_CLIP_SECONDS} s"

@@ -38,28 +38,21 @@ STOP_GRACE_SECONDS = 600.0  # how long a clean stop waits for the job in flight
 class ServeOptions:
     model: str = "default"
     device: str | torch.device = "cpu"
-    host: str = "127.0.0.1"
-    port: int = 9000
     watch: Path | None = None
-    token: str | None = None
     queue_limit: int = 64
 
 
 class Daemon:
-    def __init__(self, options: ServeOptions) -> None:
+    def __init__(self, options: ServeOptions, endpoint: OscEndpoint) -> None:
         self.options = options
-        handlers = {
+        self.endpoint = endpoint
+        self.handlers = {
             "/segue/continue": self._continue,
             "/segue/ping": self._ping,
             "/segue/status": self._status,
             "/segue/load": self._load,
             "/segue/cancel": self._cancel,
         }
-        try:
-            self.endpoint = OscEndpoint(options.host, options.port, handlers, options.token)
-        except OSError as error:
-            where = f"{options.host}:{options.port}"
-            raise ValueError(f"cannot listen on {where}: {error.strerror or error}") from None
         self.model_name = options.model
         self.model: LoadedModel = _warmed_up(open_model(options.model, options.device))
         self.started = time.monotonic()
@@ -180,7 +173,9 @@ class Daemon:
         for number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(number, self._on_signal)
         self.worker.start()
-        listener = threading.Thread(target=self.endpoint.serve_forever, name="segue-osc")
+        listener = threading.Thread(
+            target=self.endpoint.serve_forever, args=(self.handlers,), name="segue-osc"
+        )
         listener.start()
         if self.watch:
             self.watch.start()

@@ -163,26 +163,27 @@ class OscEndpoint:
     """A UDP socket that parses requests, hands them to handlers and sends replies.
 
     Handlers run on the socket's thread and must return quickly (they queue work); replies may
-    be sent from any thread, and leave from the listening socket itself.
+    be sent from any thread, and leave from the listening socket itself. The socket is bound at
+    once, so that a port in use is refused before the model loads; requests wait in it until
+    `serve_forever` hands them to the handlers.
     """
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        handlers: Mapping[str, Callable[[Request], None]],
-        token: str | None = None,
-    ) -> None:
-        if set(handlers) != set(COMMANDS):
-            raise ValueError("the daemon must handle exactly the protocol's addresses")
-        self._handlers = handlers
+    def __init__(self, host: str, port: int, token: str | None = None) -> None:
+        self._handlers: Mapping[str, Callable[[Request], None]] = {}
         self._token = token
         dispatcher = Dispatcher()
         dispatcher.set_default_handler(self._receive, needs_reply_address=True)
-        self._server = _Server((host, port), dispatcher)
+        try:
+            self._server = _Server((host, port), dispatcher)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise ValueError(f"cannot listen on {host}:{port}: {reason}") from None
         self.address: Address = self._server.server_address[:2]
 
-    def serve_forever(self) -> None:
+    def serve_forever(self, handlers: Mapping[str, Callable[[Request], None]]) -> None:
+        if set(handlers) != set(COMMANDS):
+            raise ValueError("the daemon must handle exactly the protocol's addresses")
+        self._handlers = handlers
         self._server.serve_forever(poll_interval=0.1)
 
     def stop_listening(self) -> None:

@@ -11,9 +11,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .config import DEFAULT_TEMPERATURE
+from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS, ModelConfig
 
 DEFAULT_SECONDS = 10.0  # of continuation, when a request says nothing
+MAX_CONTINUATION_SECONDS = 600.0
 
 _NUMBER_KEYS: dict[str, type] = {
     "seconds": float,
@@ -102,3 +103,20 @@ def number(key: str, value: object, kind: type) -> int | float:
             raise ValueError(f"{key} must be a whole number, not {given!r}")
         return int(value)
     return float(value)
+
+
+def check_continuation(
+    config: ModelConfig, seconds: float, variations: int, temperature: float
+) -> None:
+    """What a model can be asked for; torch-free, so that `segue continue` refuses at once."""
+    if not 0 < seconds <= MAX_CONTINUATION_SECONDS:
+        raise ValueError(f"seconds must be in (0, {MAX_CONTINUATION_SECONDS:g}], not {seconds:g}")
+    if not 1 <= variations <= MAX_VARIATIONS:
+        raise ValueError(f"variations must be 1 to {MAX_VARIATIONS}, not {variations}")
+    if not 0 <= temperature <= 2:
+        raise ValueError(f"temperature must be 0 to 2, not {temperature:g}")
+    if variations > 1 and config.variation_dim == 0:
+        raise ValueError(
+            "this model is deterministic (the original design has no variation source): "
+            "ask for one variation, or use a model like 'default'"
+        )

@@ -47,6 +47,17 @@ ContinueInto = Callable[[Path, Path, ContinueSettings, Callable[[float], None]],
 Submit = Callable[[Job, float], None]
 
 
+def make_watch_folders(root: Path) -> tuple[Path, Path, Path, Path]:
+    """inbox/, outbox/, done/ and failed/ under ROOT, made where missing; a reason if not."""
+    folders = tuple(root / name for name in ("inbox", "outbox", "done", "failed"))
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ValueError(f"cannot use {folder} as a watch folder: {error.strerror}") from None
+    return folders
+
+
 @dataclass
 class _Candidate:
     signature: tuple
@@ -58,15 +69,7 @@ class _Candidate:
 class WatchFolder:
     def __init__(self, root: Path, continue_into: ContinueInto, submit: Submit) -> None:
         self.root = Path(root)
-        self.inbox, self.outbox, self.done, self.failed = (
-            self.root / name for name in ("inbox", "outbox", "done", "failed")
-        )
-        for folder in (self.inbox, self.outbox, self.done, self.failed):
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                reason = f"cannot use {folder} as a watch folder: {error.strerror}"
-                raise ValueError(reason) from None
+        self.inbox, self.outbox, self.done, self.failed = make_watch_folders(self.root)
         self._continue_into = continue_into
         self._submit = submit
         self._lock = threading.Lock()

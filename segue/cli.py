@@ -151,11 +151,14 @@ def continue_command(
     """Continue INPUT from its end; writes only the continuation, to place right after the clip."""
     from segue.engine.audio import read_audio
     from segue.engine.modelheader import model_path, read_header
+    from segue.engine.requests import check_continuation
 
     length = _seconds(seconds, bars, bpm, beats_per_bar)
     model_file = model_path(model)
-    # the clip before the network: a bad clip or model is refused before torch is loaded
-    audio = read_audio(input_path, tail_seconds=read_header(model_file).config.clip_tail_seconds)
+    # the clip and the request before the network: refused before torch is loaded
+    config = read_header(model_file).config
+    check_continuation(config, length, variations, temperature)
+    audio = read_audio(input_path, tail_seconds=config.clip_tail_seconds)
 
     from segue.engine.continuation import continue_file
     from segue.engine.device import resolve_device
@@ -283,16 +286,24 @@ def serve(model, host, osc_port, watch, device, token, queue_limit) -> None:
     import logging
     import secrets
 
-    from segue.engine.daemon import Daemon, ServeOptions
-    from segue.engine.device import resolve_device
-    from segue.engine.protocol import is_loopback
+    from segue.engine.modelheader import model_path, read_header
+    from segue.engine.protocol import OscEndpoint, is_loopback
+    from segue.engine.watchfolder import make_watch_folders
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s segue: %(message)s")
+    # what can be refused is refused before torch loads (seconds, and minutes on a slow machine)
+    read_header(model_path(model))
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(16)
         click.echo(f"listening beyond loopback: requests must carry  token {token}")
-    options = ServeOptions(model, resolve_device(device), host, osc_port, watch, token, queue_limit)
-    Daemon(options).serve()
+    endpoint = OscEndpoint(host, osc_port, token)
+    if watch:
+        make_watch_folders(watch)
+
+    from segue.engine.daemon import Daemon, ServeOptions
+    from segue.engine.device import resolve_device
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s segue: %(message)s")
+    Daemon(ServeOptions(model, resolve_device(device), watch, queue_limit), endpoint).serve()
 
 
 def _request_options(function):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -131,11 +132,17 @@ def test_the_command_starts_without_loading_torch() -> None:
     assert loaded.stdout.split() == ["False", "False"], loaded.stderr
 
 
-def test_a_bad_clip_or_model_is_refused_before_torch_loads(tmp_path: Path) -> None:
-    """The clip and the model file's header are read before the network: a bad one is refused
-    at once, not after seconds of loading torch."""
+def test_what_can_be_refused_is_refused_before_torch_loads(tmp_path: Path) -> None:
+    """The clip, the model file's header, the port and the watch folder are checked before the
+    network loads: a bad one is refused at once, not after seconds of loading torch."""
     (tmp_path / "empty.wav").write_bytes(b"")
     clip = write_clip(tmp_path / "c.wav", procedural_clip(3.0, 22050), 22050)
+    not_a_model = tmp_path / "model.safetensors"
+    not_a_model.write_text("hello")
+    (tmp_path / "watch").mkdir()
+    (tmp_path / "watch" / "inbox").write_text("a file where the inbox folder should go")
+    taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    taken.bind(("127.0.0.1", 0))
     probe = (
         "import sys\nfrom segue.cli import main\n"
         "try:\n    main(sys.argv[1:], standalone_mode=False)\n"
@@ -147,8 +154,14 @@ def test_a_bad_clip_or_model_is_refused_before_torch_loads(tmp_path: Path) -> No
         (["continue", str(tmp_path / "gone.wav")], "no such file"),
         (["continue", str(clip), "--model", "jazz-giant"], "unknown model"),
         (["continue", str(clip), "--bars", "4"], "--bpm"),
+        (["continue", str(clip), "--model", "seed", "--variations", "2"], "deterministic"),
+        (["continue", str(clip), "--temperature", "3"], "temperature must be 0 to 2"),
+        (["serve", "--model", str(not_a_model)], "not a safetensors file"),
+        (["serve", "--osc-port", str(taken.getsockname()[1])], "Address already in use"),
+        (["serve", "--osc-port", "0", "--watch", str(tmp_path / "watch")], "as a watch folder"),
     ]:
         result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
                                 text=True, timeout=PATIENCE)  # fmt: skip
         *message, torch_loaded = result.stdout.splitlines()
         assert words in " ".join(message) and torch_loaded == "False", result.stdout
+    taken.close()

@@ -1,7 +1,8 @@
 """`segue preprocess`, `segue dataset`, `segue train`: a procedural library in, a model out.
 
 The network is `tests/presets/tiny.toml` (the default design at toy size) so that whole runs,
-resumes and two-process runs fit in a test suite on two CPU cores.
+resumes and two-process runs fit in a test suite on two CPU cores. Commands that need their own
+process run as one (`segue`, the run to be interrupted, torchrun); the rest run in this one.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from click.testing import CliRunner
 from conftest import procedural_clip
 from safetensors.torch import load_file
 from serving import PATIENCE, SEGUE, wait_for
 
+from segue.cli import main
 from segue.engine.config import TrainConfig
 from segue.engine.continuation import continue_file
 from segue.engine.modelfile import load_model
@@ -42,6 +45,15 @@ def segue(*args: str, timeout: float = PATIENCE, **kwargs) -> subprocess.Complet
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
+
+
+def segue_here(*args: str, ok: bool = True) -> str:
+    """The same `segue` command run in this process: one real process per command is enough
+    (test_one_command, the interrupted run, torchrun), and every fresh one imports torch, which
+    takes a minute and more on a slow CI machine."""
+    result = CliRunner().invoke(main, list(args))
+    assert (result.exit_code == 0) == ok, result.output
+    return result.output
 
 
 @pytest.fixture(scope="module")
@@ -137,15 +149,16 @@ def test_three_steps_and_a_cache_that_is_updated_not_rebuilt(library: Path, tmp_
     assert isinstance(samples, np.memmap) and samples.dtype == np.float16
     assert samples.shape == (2, 10 * RATE)
 
-    result = segue("dataset", "--cache", str(cache), "--preset", TINY, "--seed", "4")
-    assert "validation pairs from 1" in result.stdout
+    assert "validation pairs from 1" in segue_here(
+        "dataset", "--cache", str(cache), "--preset", TINY, "--seed", "4"
+    )
     model = tmp_path / "three.safetensors"
-    segue("train", "--cache", str(cache), "-o", str(model), "--preset", TINY, "--steps", "3")
+    segue_here("train", "--cache", str(cache), "-o", str(model), "--preset", TINY, "--steps", "3")
     metadata = load_model(model).metadata
     assert metadata["steps"] == 3 and metadata["data"]["split_seed"] == 4
 
     tuned = tmp_path / "tuned.safetensors"  # --from: fine-tune the model just trained
-    segue("train", "--cache", str(cache), "-o", str(tuned), "--from", str(model), "--preset",
+    segue_here("train", "--cache", str(cache), "-o", str(tuned), "--from", str(model), "--preset",
           TINY, "--steps", "2")  # fmt: skip
     assert load_model(tuned).metadata["fine_tuned_from"] == str(model)
     start, end = load_file(model), load_file(tuned)
@@ -193,9 +206,11 @@ def test_stage_three_trains_the_decoder_alone(prepared: Path, tmp_path: Path) ->
     )
     two = variant(tmp_path, "two", ("stage1_fraction = 0.4", "stage1_fraction = 0.5" + decay))
     train = ["train", "--cache", str(cache), "--samples-every", "9"]
-    out = segue(*train, "--preset", three, "--steps", "8", "-o", str(tmp_path / "3.safetensors"))
-    assert "8 steps (2 autoencoder-only, 4 decoder-only" in out.stdout
-    segue(*train, "--preset", two, "--steps", "4", "-o", str(tmp_path / "2.safetensors"))
+    out = segue_here(
+        *train, "--preset", three, "--steps", "8", "-o", str(tmp_path / "3.safetensors")
+    )
+    assert "8 steps (2 autoencoder-only, 4 decoder-only" in out
+    segue_here(*train, "--preset", two, "--steps", "4", "-o", str(tmp_path / "2.safetensors"))
     after, before = (load_model(tmp_path / f"{n}.safetensors") for n in (3, 2))
     assert after.metadata["stage3_steps"] == 4 and before.metadata["stage3_steps"] == 0
     moved = {
@@ -241,7 +256,7 @@ def test_resume_after_ctrl_c_ends_where_an_unbroken_run_does(
     cache = cache_copy(prepared, tmp_path)
     common = ["--cache", str(cache), "--preset", TINY, "--epochs", "3", "--samples-every", "9"]
     whole = tmp_path / "whole.safetensors"
-    segue("train", *common, "-o", str(whole))
+    segue_here("train", *common, "-o", str(whole))
 
     broken = tmp_path / "broken.safetensors"
     run = subprocess.Popen([SEGUE, "train", *common, "-o", str(broken)],
@@ -254,7 +269,7 @@ def test_resume_after_ctrl_c_ends_where_an_unbroken_run_does(
     stopped_at = load_checkpoint(tmp_path / "broken.run")["step"]
     assert 0 < stopped_at < 3 * 18, "the run was to be interrupted in the middle"
 
-    resumed = segue("train", *common, "-o", str(broken), "--resume").stdout
+    resumed = segue_here("train", *common, "-o", str(broken), "--resume")
     assert "54 steps" in resumed  # 3 epochs of 18 steps, as the unbroken run
     history = load_checkpoint(tmp_path / "broken.run")["history"]
     assert [entry["epoch"] for entry in history] == [1, 2, 3]
@@ -275,7 +290,7 @@ def test_two_gloo_processes_train_what_one_process_would(prepared: Path, tmp_pat
     one = variant(tmp_path, "exact-batch4", *exact, ("batch_size = 2", "batch_size = 4"))
     cache = cache_copy(prepared, tmp_path)  # the variants keep the tiny preset's windows
     train = ["train", "--cache", str(cache), "--steps", "4", "--device", "cpu"]
-    segue(*train, "--preset", one, "-o", str(tmp_path / "one.safetensors"))
+    segue_here(*train, "--preset", one, "-o", str(tmp_path / "one.safetensors"))
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                 "--nproc_per_node=2", SEGUE]  # fmt: skip
     result = subprocess.run(
@@ -294,13 +309,10 @@ def test_two_gloo_processes_train_what_one_process_would(prepared: Path, tmp_pat
 def test_nothing_usable_fails_and_says_why(tmp_path: Path) -> None:
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "a.wav").write_bytes(b"")
-    result = subprocess.run(
-        [SEGUE, "train", str(tmp_path / "lib"), "--cache", str(tmp_path / "c"),
-         "-o", str(tmp_path / "m.safetensors"), "--preset", TINY, "--steps", "1"],
-        capture_output=True, text=True, timeout=PATIENCE,
-    )  # fmt: skip
-    assert result.returncode == 1
-    assert "nothing usable to train on" in result.stderr and "empty" in result.stderr
+    refused = segue_here("train", str(tmp_path / "lib"), "--cache", str(tmp_path / "c"),
+                         "-o", str(tmp_path / "m.safetensors"), "--preset", TINY, "--steps", "1",
+                         ok=False)  # fmt: skip
+    assert "nothing usable to train on" in refused and "empty" in refused
     assert not (tmp_path / "m.safetensors").exists()
     unknown = subprocess.run(
         [SEGUE, "train", str(tmp_path / "lib"), "-o", str(tmp_path / "m.safetensors"),
