@@ -40,3 +40,9 @@ def default_model() -> LoadedModel:
 @pytest.fixture(scope="session")
 def seed_model() -> LoadedModel:
     return open_model("seed")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files marked `slow` (training runs) go first: pytest-xdist hands out whole files in this
+    order, so the longest one starts at once and the other workers share the rest meanwhile."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

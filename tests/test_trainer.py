@@ -35,6 +35,8 @@ from segue.trainer.dataset import build_pairs, save_pairs
 from segue.trainer.procedural import write_library
 from segue.trainer.train import TrainingStep
 
+pytestmark = pytest.mark.slow  # a third of the suite's time: it starts first (conftest.py)
+
 TINY = str(Path(__file__).with_name("presets") / "tiny.toml")
 RATE = 12000
 
