@@ -11,11 +11,13 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from serving import Daemon
 
 from segue.engine.modelfile import LoadedModel, open_model
 from segue.trainer.procedural import generate_song, song_spec
@@ -48,6 +50,14 @@ def default_model() -> LoadedModel:
 @pytest.fixture(scope="session")
 def seed_model() -> LoadedModel:
     return open_model("seed")
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    """One `segue serve` on the default model for every test (on this worker) that needs a plain
+    engine: each start loads torch and the model, a minute and more on a slow machine."""
+    with Daemon(tmp_path_factory.mktemp("engine")) as running:
+        yield running
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

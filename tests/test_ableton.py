@@ -259,14 +259,12 @@ def test_the_track_audio_passes_through(patch: Patch) -> None:
     assert ((plugin, 1), (plugout, 1)) in patch.cords
 
 
-def test_its_continue_message_is_served_by_a_real_engine(patch: Patch, tmp_path: Path) -> None:
+def test_its_continue_message_is_served_by_a_real_engine(
+    engine: Daemon, patch: Patch, tmp_path: Path
+) -> None:
     clip = write_clip(tmp_path / "take.wav", procedural_clip(4.0, RATE, "rock"), RATE)
     values = continue_message(patch, str(clip))
-    with (
-        Daemon(tmp_path / "daemon") as daemon,
-        Client(daemon.address) as udpsend,
-        Client(daemon.address) as udpreceive,
-    ):
+    with Client(engine.address) as udpsend, Client(engine.address) as udpreceive:
         # The patch listens on 9001; here the listener takes a free port (9001 may be in use).
         values[values.index("reply_port") + 1] = udpreceive.port
         udpsend.send("/segue/continue", *values)

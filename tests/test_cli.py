@@ -10,14 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from commands import segue, segue_here
 from conftest import file_digest, procedural_clip, write_clip
-from serving import PATIENCE, SEGUE
-
-
-def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([SEGUE, *args], capture_output=True, text=True, timeout=PATIENCE)
-    assert (result.returncode == 0) == ok, result.stdout + result.stderr
-    return result
+from serving import PATIENCE
 
 
 def test_continue_mp3_48k_wav_and_a_5_second_clip(tmp_path: Path) -> None:
@@ -28,11 +23,11 @@ def test_continue_mp3_48k_wav_and_a_5_second_clip(tmp_path: Path) -> None:
     }
     for name, (rate, seconds) in clips.items():
         write_clip(tmp_path / name, procedural_clip(seconds, rate, "reggae"), rate)
-    run("continue", str(tmp_path / "song.mp3"), "--seconds", "4", "--seed", "1")
+    segue("continue", str(tmp_path / "song.mp3"), "--seconds", "4", "--seed", "1")  # a real process
     out = sf.info(tmp_path / "song.continuation.wav")
     assert (out.samplerate, out.channels, out.frames) == (44100, 2, 4 * 44100)
 
-    result = run(
+    result = segue_here(  # the other two in this process: each new one loads torch again
         "continue",
         str(tmp_path / "take.wav"),
         "-o",
@@ -51,13 +46,13 @@ def test_continue_mp3_48k_wav_and_a_5_second_clip(tmp_path: Path) -> None:
         info = sf.info(path)
         assert (info.samplerate, info.channels, info.frames) == (48000, 2, round(4.8 * 48000))
 
-    run("continue", str(tmp_path / "short.flac"), "--model", "seed", "--seconds", "3")
+    segue_here("continue", str(tmp_path / "short.flac"), "--model", "seed", "--seconds", "3")
     assert sf.info(tmp_path / "short.continuation.wav").frames == 3 * 44100
 
 
 def test_demo_writes_what_a_person_hears_and_sees(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = run("demo", "-o", str(out), "--seconds", "4", "--clip-seconds", "6")
+    result = segue_here("demo", "-o", str(out), "--seconds", "4", "--clip-seconds", "6")
     names = {p.name for p in out.iterdir()}
     assert {"input.wav", "continuation.wav", "joined.wav", "continuation.png"} <= names
     joined, rate = sf.read(out / "joined.wav")
@@ -67,7 +62,7 @@ def test_demo_writes_what_a_person_hears_and_sees(tmp_path: Path) -> None:
 
 
 def test_presets_lists_both_with_their_facts() -> None:
-    lines = run("presets").stdout
+    lines = segue_here("presets").stdout
     for name, facts in {"default": "24000 Hz", "seed": "12000 Hz"}.items():
         line = next(line for line in lines.splitlines() if line.startswith(name))
         assert facts in line and "2 ch" in line and "window" in line and "parameters" in line
@@ -91,7 +86,7 @@ def test_bad_input_gets_one_clear_line_and_is_left_alone(tmp_path: Path, make, w
     clip = tmp_path / "clip.wav"
     make(clip)
     before = file_digest(clip)
-    result = run("continue", str(clip), ok=False)
+    result = segue("continue", str(clip), ok=False)
     message = result.stderr.strip()
     assert message.startswith("Error: ") and len(message.splitlines()) == 1, message
     assert words in message and "clip.wav" in message
@@ -101,26 +96,26 @@ def test_bad_input_gets_one_clear_line_and_is_left_alone(tmp_path: Path, make, w
 
 def test_unknown_model_lists_what_is_available(tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "c.wav", procedural_clip(3.0, 22050), 22050)
-    message = run("continue", str(clip), "--model", "jazz-giant", ok=False).stderr
+    message = segue("continue", str(clip), "--model", "jazz-giant", ok=False).stderr
     assert "jazz-giant" in message and "default" in message and "seed" in message
     not_a_model = tmp_path / "model.safetensors"
     not_a_model.write_bytes(b"\x00" * 100)
     assert (
         "not a safetensors file"
-        in run("continue", str(clip), "--model", str(not_a_model), ok=False).stderr
+        in segue("continue", str(clip), "--model", str(not_a_model), ok=False).stderr
     )
 
 
 def test_length_options_must_make_sense(tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "c.wav", procedural_clip(3.0, 22050), 22050)
-    assert "--bpm" in run("continue", str(clip), "--bars", "4", ok=False).stderr
-    refused = run("continue", str(clip), "--model", "seed", "--variations", "2", ok=False)
+    assert "--bpm" in segue("continue", str(clip), "--bars", "4", ok=False).stderr
+    refused = segue("continue", str(clip), "--model", "seed", "--variations", "2", ok=False)
     assert "deterministic" in refused.stderr
 
 
 def test_a_folder_or_a_missing_file_is_refused_in_one_line(tmp_path: Path) -> None:
     for target, words in [(tmp_path, "folder"), (tmp_path / "gone.wav", "no such file")]:
-        message = run("continue", str(target), ok=False).stderr.strip()
+        message = segue("continue", str(target), ok=False).stderr.strip()
         assert message.startswith("Error: ") and len(message.splitlines()) == 1, message
         assert words in message.lower()
 

@@ -29,15 +29,9 @@ def clip(tmp_path_factory) -> Path:
     return write_clip(folder / "take.wav", procedural_clip(10.0, RATE, "rock"), RATE)
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory):
-    with Daemon(tmp_path_factory.mktemp("daemon")) as running:
-        yield running
-
-
 @pytest.fixture
-def client(daemon):
-    with Client(daemon.address) as osc:
+def client(engine):
+    with Client(engine.address) as osc:
         yield osc
 
 
@@ -74,8 +68,8 @@ def test_continue_with_every_key(client: Client, clip: Path, tmp_path: Path) -> 
         assert sf.info(path).frames == 3 * RATE  # 2 bars of 3/4 at 120 bpm
 
 
-def test_replies_go_to_reply_port_on_the_senders_host(daemon: Daemon, clip: Path) -> None:
-    with Client(daemon.address) as sender, Client(daemon.address) as listener:
+def test_replies_go_to_reply_port_on_the_senders_host(engine: Daemon, clip: Path) -> None:
+    with Client(engine.address) as sender, Client(engine.address) as listener:
         sender.send("/segue/ping", "reply_port", listener.port)
         assert listener.receive()[0] == "/segue/pong"
         sender.send("/segue/continue", 3, str(clip), "seconds", 1, "reply_port", listener.port)
@@ -153,11 +147,12 @@ class TextWith(str):
     __hash__ = str.__hash__
 
 
-def test_garbage_bytes_are_logged_and_ignored(daemon: Daemon, client: Client) -> None:
-    client.socket.sendto(b"\x00\xff not osc at all", daemon.address)
-    client.socket.sendto(b"/segue/ping\x00", daemon.address)  # no type tag string, cut short
+def test_garbage_bytes_are_logged_and_ignored(engine: Daemon, client: Client) -> None:
+    logged = len(engine.log())  # the engine is shared: only what this test caused counts
+    client.socket.sendto(b"\x00\xff not osc at all", engine.address)
+    client.socket.sendto(b"/segue/ping\x00", engine.address)  # no type tag string, cut short
     assert client.ask("/segue/ping")[0] == "/segue/pong"
-    assert "not an OSC message" in daemon.log()
+    assert "not an OSC message" in engine.log()[logged:]
 
 
 def test_a_bad_clip_is_refused_with_its_reason(client: Client, tmp_path: Path) -> None:
@@ -171,12 +166,12 @@ def test_a_bad_clip_is_refused_with_its_reason(client: Client, tmp_path: Path) -
 
 
 def test_a_burst_of_20_from_5_clients_is_answered_20_times(
-    daemon: Daemon, clip: Path, tmp_path: Path
+    engine: Daemon, clip: Path, tmp_path: Path
 ) -> None:
     replies: dict[int, list] = {}
 
     def client_thread(number: int) -> None:
-        with Client(daemon.address) as osc:
+        with Client(engine.address) as osc:
             ids = [number * 4 + k for k in range(4)]
             for job_id in ids:
                 output = str(tmp_path / f"burst-{job_id}.wav")
@@ -214,9 +209,9 @@ def test_load_another_model_and_refuse_a_file_that_is_not_one(
 def test_beyond_loopback_needs_a_token_and_a_full_queue_says_busy(
     tmp_path: Path, clip: Path
 ) -> None:
-    with Daemon(tmp_path, "--host", "0.0.0.0", "--queue-limit", "1") as daemon:
-        token = re.search(r"token (\S+)", daemon.stdout()).group(1)
-        with Client(("127.0.0.1", daemon.address[1])) as osc:
+    with Daemon(tmp_path, "--host", "0.0.0.0", "--queue-limit", "1") as engine:
+        token = re.search(r"token (\S+)", engine.stdout()).group(1)
+        with Client(("127.0.0.1", engine.address[1])) as osc:
             reply = osc.ask("/segue/ping")
             assert reply[0] == "/segue/error" and "needs its token" in reply[1][1]
             assert osc.ask("/segue/ping", "token", "wrong")[0] == "/segue/error"
@@ -226,30 +221,30 @@ def test_beyond_loopback_needs_a_token_and_a_full_queue_says_busy(
                 osc.send("/segue/continue", job_id, str(clip), "seconds", 60, "token", token,
                          "output", str(tmp_path / f"q{job_id}.wav"))  # fmt: skip
                 if job_id == 0:
-                    wait_for(lambda: running(daemon, token) == "0")
+                    wait_for(lambda: running(engine, token) == "0")
             busy = "busy: the queue is full (1 waiting); try again shortly"
             assert [osc.until_final() for _ in range(2)] == [
                 ("/segue/error", [2, busy]),
                 ("/segue/error", [3, busy]),
             ]
             # SIGTERM: the job in flight finishes and is answered, the waiting one is told
-            assert daemon.stop(signal.SIGTERM) == 0
+            assert engine.stop(signal.SIGTERM) == 0
             finals = sorted((args[0], address) for address, args in
                             (osc.until_final() for _ in range(2)))  # fmt: skip
             assert finals == [(0, "/segue/done"), (1, "/segue/error")]
-    assert "stopped" in daemon.log()
+    assert "stopped" in engine.log()
 
 
 def test_serve_refuses_a_port_in_use_and_a_watch_folder_it_cannot_make(
-    daemon: Daemon, tmp_path: Path
+    engine: Daemon, tmp_path: Path
 ) -> None:
     taken = subprocess.run(
-        [SEGUE, "serve", "--osc-port", str(daemon.address[1])],
+        [SEGUE, "serve", "--osc-port", str(engine.address[1])],
         capture_output=True, text=True, timeout=PATIENCE,
     )  # fmt: skip
     assert taken.returncode == 1
     assert taken.stderr.strip() == (
-        f"Error: cannot listen on 127.0.0.1:{daemon.address[1]}: Address already in use"
+        f"Error: cannot listen on 127.0.0.1:{engine.address[1]}: Address already in use"
     )
     (tmp_path / "inbox").write_text("a file where the inbox folder should go")
     blocked = subprocess.run(
@@ -274,8 +269,8 @@ def test_serve_refuses_a_model_file_that_is_not_one(tmp_path: Path) -> None:
     assert line.startswith(f"Error: cannot load model '{fake}': not a safetensors file")
 
 
-def running(daemon: Daemon, token: str) -> object:
-    with Client(("127.0.0.1", daemon.address[1])) as osc:
+def running(engine: Daemon, token: str) -> object:
+    with Client(("127.0.0.1", engine.address[1])) as osc:
         return json.loads(osc.ask("/segue/status", "token", token)[1][0])["running"]
 
 
@@ -284,7 +279,7 @@ def running(daemon: Daemon, token: str) -> object:
     reason="liblo-tools is not installed (apt-get install liblo-tools; .ci/run installs it)",
 )
 def test_oscsend_and_oscdump_from_liblo_speak_the_protocol(
-    daemon: Daemon, clip: Path, tmp_path: Path
+    engine: Daemon, clip: Path, tmp_path: Path
 ) -> None:
     """An OSC implementation nobody here wrote: liblo's command-line tools. oscsend sends from
     a throw-away port, so the reply goes to oscdump through reply_port."""
@@ -296,7 +291,7 @@ def test_oscsend_and_oscdump_from_liblo_speak_the_protocol(
     try:
         time.sleep(0.3)  # oscdump binds its port
         subprocess.run(
-            ["oscsend", "127.0.0.1", str(daemon.address[1]), "/segue/continue", "issfsssi",
+            ["oscsend", "127.0.0.1", str(engine.address[1]), "/segue/continue", "issfsssi",
              "42", str(clip), "seconds", "2.5", "output", str(output), "reply_port",
              str(dump_port)],
             check=True, timeout=PATIENCE,

@@ -8,18 +8,15 @@ import itertools
 import json
 import math
 import re
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.signal
-from click.testing import CliRunner
+from commands import segue_here
 from conftest import side_to_mid_db, write_clip
-from serving import PATIENCE, SEGUE
 
-from segue.cli import main
 from segue.engine.modelfile import open_model, save_model
 from segue.trainer import baselines, metrics
 from segue.trainer.evaluate import EVAL_RATE, cut_pairs, find_songs, is_training_song, model_names
@@ -251,7 +248,6 @@ def test_bad_data_and_trained_songs_are_refused_in_one_line(tmp_path: Path) -> N
     trained = tmp_path / "trained.safetensors"
     loaded = open_model("default")
     save_model(trained, loaded.model, {"data": {"train_songs": ["more/song-b.ogg"]}})
-    runner = CliRunner()
     cases = [
         ([str(tmp_path / "empty")], "no audio files"),
         ([str(tmp_path / "bad")], "no usable audio"),
@@ -259,7 +255,7 @@ def test_bad_data_and_trained_songs_are_refused_in_one_line(tmp_path: Path) -> N
         ([str(paths["song-a.wav"]), "--seconds", "0"], "must be positive"),
     ]
     for args, words in cases:
-        result = runner.invoke(main, ["eval", *args])
+        result = segue_here("eval", *args, ok=False)
         assert result.exit_code == 1, result.output
         message = result.output.strip().splitlines()[-1]
         assert message.startswith("Error: ") and words in message, result.output
@@ -283,12 +279,10 @@ def test_segue_eval_compares_models_and_baselines_in_one_run(tmp_path: Path) -> 
     loaded = open_model("default")
     save_model(trained, loaded.model, {"data": {"train_songs": ["more/song-b.ogg"]}})
     report = tmp_path / "report"
-    command = [SEGUE, "eval", str(tmp_path / "lib"), "-m", "default", "-m", str(trained),
-               "--pairs", "2", "--input-seconds", "4", "--seconds", "3", "--variations", "2",
-               "--trained", "flag", "--statistic", "median", "--json",
-               "--report", str(report)]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=PATIENCE)
-    assert result.returncode == 0, result.stderr
+    result = segue_here("eval", str(tmp_path / "lib"), "-m", "default", "-m", str(trained),
+                        "--pairs", "2", "--input-seconds", "4", "--seconds", "3",
+                        "--variations", "2", "--trained", "flag", "--statistic", "median",
+                        "--json", "--report", str(report))  # fmt: skip
     results = json.loads(result.stdout)
     systems = ["default", "trained", "silence", "noise", "drone", "loop", "truth"]
     assert [s["name"] for s in results["systems"]] == systems

@@ -89,32 +89,33 @@ def test_the_newest_clip_is_the_last_export_not_a_continuation(tmp_path: Path) -
         newest_clip(tmp_path / "empty")
 
 
-def test_pads_continue_make_variations_and_cancel_against_a_real_engine(tmp_path: Path) -> None:
+def test_pads_continue_make_variations_and_cancel_against_a_real_engine(
+    engine: Daemon, tmp_path: Path
+) -> None:
     exports = tmp_path / "exports"
     exports.mkdir()
     write_clip(exports / "verse.wav", procedural_clip(6.0, RATE, "reggae"), RATE)
     reports: list[str] = []
-    with Daemon(tmp_path / "daemon") as daemon:
-        actions = MidiActions(
-            exports, {"bars": 2, "bpm": 90}, lambda: EngineClient(*daemon.address),
-            reports.append, timeout=PATIENCE,
-        )  # fmt: skip
-        hits = [note(36), note(36, velocity=0), note(37), note(37)]
-        listen(hits, load_mapping("default"), actions)
-        outputs = [f"verse.continuation{v}.wav" for v in ("", ".v2", ".v3")]
-        wait_for(lambda: len(reports) == 3, daemon.process)
-        assert sorted(reports) == sorted(f"verse.wav: {exports / name}" for name in outputs)
-        frames = {sf.info(exports / name).frames for name in outputs}
-        assert frames == {round(2 * 4 * 60 / 90 * RATE)}
-        second, third = (sf.read(exports / name)[0] for name in outputs[1:])
-        assert not np.array_equal(second, third)  # each variation is a new draw
+    actions = MidiActions(
+        exports, {"bars": 2, "bpm": 90}, lambda: EngineClient(*engine.address),
+        reports.append, timeout=PATIENCE,
+    )  # fmt: skip
+    hits = [note(36), note(36, velocity=0), note(37), note(37)]
+    listen(hits, load_mapping("default"), actions)
+    outputs = [f"verse.continuation{v}.wav" for v in ("", ".v2", ".v3")]
+    wait_for(lambda: len(reports) == 3, engine.process)
+    assert sorted(reports) == sorted(f"verse.wav: {exports / name}" for name in outputs)
+    frames = {sf.info(exports / name).frames for name in outputs}
+    assert frames == {round(2 * 4 * 60 / 90 * RATE)}
+    second, third = (sf.read(exports / name)[0] for name in outputs[1:])
+    assert not np.array_equal(second, third)  # each variation is a new draw
 
-        long = MidiActions(exports, {"seconds": 600}, lambda: EngineClient(*daemon.address),
-                           reports.append, timeout=PATIENCE)  # fmt: skip
-        long.perform("continue")
-        with Client(daemon.address) as osc:
-            wait_for(lambda: json.loads(osc.ask("/segue/status")[1][0])["running"])
-            long.perform("cancel")
-            wait_for(lambda: reports[-1] == "verse.wav: cancelled")
+    long = MidiActions(exports, {"seconds": 600}, lambda: EngineClient(*engine.address),
+                       reports.append, timeout=PATIENCE)  # fmt: skip
+    long.perform("continue")
+    with Client(engine.address) as osc:
+        wait_for(lambda: json.loads(osc.ask("/segue/status")[1][0])["running"])
         long.perform("cancel")
-        assert reports[-1] == "nothing to cancel"
+        wait_for(lambda: reports[-1] == "verse.wav: cancelled")
+    long.perform("cancel")
+    assert reports[-1] == "nothing to cancel"

@@ -18,12 +18,6 @@ RATE = 48000
 
 
 @pytest.fixture(scope="module")
-def daemon(tmp_path_factory):
-    with Daemon(tmp_path_factory.mktemp("daemon")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("clips")
     return write_clip(folder / "last bars.wav", procedural_clip(8.0, RATE, "salsa"), RATE)
@@ -33,8 +27,8 @@ def send(*args: str, timeout: float = PATIENCE) -> subprocess.CompletedProcess[s
     return subprocess.run([SEGUE, "send", *args], capture_output=True, text=True, timeout=timeout)
 
 
-def test_send_prints_the_outputs_of_exactly_the_bars_asked(daemon: Daemon, clip: Path) -> None:
-    result = send(str(clip), "--port", str(daemon.address[1]), "--bars", "3", "--bpm", "96",
+def test_send_prints_the_outputs_of_exactly_the_bars_asked(engine: Daemon, clip: Path) -> None:
+    result = send(str(clip), "--port", str(engine.address[1]), "--bars", "3", "--bpm", "96",
                   "--beats-per-bar", "3", "--variations", "2", "--seed", "1")  # fmt: skip
     assert result.returncode == 0, result.stderr
     first = clip.with_name("last bars.continuation.wav")
@@ -43,9 +37,9 @@ def test_send_prints_the_outputs_of_exactly_the_bars_asked(daemon: Daemon, clip:
     assert sf.info(first).frames == round(3 * 3 * 60 / 96 * RATE)
 
 
-def test_send_with_an_output_relative_to_where_it_runs(daemon: Daemon, clip: Path) -> None:
+def test_send_with_an_output_relative_to_where_it_runs(engine: Daemon, clip: Path) -> None:
     result = subprocess.run(
-        [SEGUE, "send", str(clip), "--port", str(daemon.address[1]), "-o", "next.flac"],
+        [SEGUE, "send", str(clip), "--port", str(engine.address[1]), "-o", "next.flac"],
         capture_output=True, text=True, timeout=PATIENCE, cwd=clip.parent,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -53,13 +47,13 @@ def test_send_with_an_output_relative_to_where_it_runs(daemon: Daemon, clip: Pat
     assert sf.info(clip.parent / "next.flac").frames == 10 * RATE
 
 
-def test_the_engines_reason_comes_back_as_one_line(daemon: Daemon, tmp_path: Path) -> None:
+def test_the_engines_reason_comes_back_as_one_line(engine: Daemon, tmp_path: Path) -> None:
     (tmp_path / "broken.wav").write_bytes(b"RIFF\x00\x00")
-    result = send(str(tmp_path / "broken.wav"), "--port", str(daemon.address[1]))
+    result = send(str(tmp_path / "broken.wav"), "--port", str(engine.address[1]))
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"Error: cannot read '{tmp_path / 'broken.wav'}'")
-    result = send(str(tmp_path / "broken.wav"), "--port", str(daemon.address[1]), "--bars", "4")
+    result = send(str(tmp_path / "broken.wav"), "--port", str(engine.address[1]), "--bars", "4")
     assert result.returncode == 1 and "bars with bpm" in result.stderr
 
 
@@ -83,13 +77,14 @@ def test_an_engine_that_never_answers_is_reported_within_the_timeout(clip: Path)
     assert 2 <= time.monotonic() - started < PATIENCE / 10
 
 
-def test_giving_up_on_a_long_job_cancels_it(daemon: Daemon, clip: Path, tmp_path: Path) -> None:
-    result = send(str(clip), "--port", str(daemon.address[1]), "--seconds", "600",
+def test_giving_up_on_a_long_job_cancels_it(engine: Daemon, clip: Path, tmp_path: Path) -> None:
+    logged = len(engine.log())  # the engine is shared: only what this test caused counts
+    result = send(str(clip), "--port", str(engine.address[1]), "--seconds", "600",
                   "-o", str(tmp_path / "long.wav"), "--timeout", "1.5")  # fmt: skip
     assert result.returncode == 1 and "did not finish within 1.5 s" in result.stderr
-    with Client(daemon.address) as osc:
+    with Client(engine.address) as osc:
         wait_for(lambda: json.loads(osc.ask("/segue/status")[1][0])["running"] is None)
-    assert "failed after" in daemon.log() and "cancelled" in daemon.log()
+    assert "failed after" in engine.log()[logged:] and "cancelled" in engine.log()[logged:]
     assert not (tmp_path / "long.wav").exists()
 
 

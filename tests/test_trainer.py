@@ -19,12 +19,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from click.testing import CliRunner
+from commands import segue, segue_here
 from conftest import procedural_clip
 from safetensors.torch import load_file
 from serving import PATIENCE, SEGUE, wait_for
 
-from segue.cli import main
 from segue.engine.config import TrainConfig
 from segue.engine.continuation import continue_file
 from segue.engine.modelfile import load_model
@@ -41,27 +40,10 @@ TINY = str(Path(__file__).with_name("presets") / "tiny.toml")
 RATE = 12000
 
 
-def segue(*args: str, timeout: float = PATIENCE, **kwargs) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [SEGUE, *args], capture_output=True, text=True, timeout=timeout, **kwargs
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-def segue_here(*args: str, ok: bool = True) -> str:
-    """The same `segue` command run in this process: one real process per command is enough
-    (test_one_command, the interrupted run, torchrun), and every fresh one imports torch, which
-    takes a minute and more on a slow CI machine."""
-    result = CliRunner().invoke(main, list(args))
-    assert (result.exit_code == 0) == ok, result.output
-    return result.output
-
-
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("library")
-    write_library(folder / "songs", songs=5, seed=3, seconds=12.0, rate=22050)
+    write_library(folder / "songs", songs=5, seed=3, seconds=8.0, rate=22050)
     (folder / "broken.wav").write_bytes(b"RIFF....WAVEfmt garbage")
     (folder / "empty.flac").write_bytes(b"")
     (folder / "notes.txt").write_text("not a song")
@@ -113,7 +95,7 @@ def test_one_command_trains_reports_bad_files_and_the_model_continues(
 
     metadata = load_model(model).metadata
     data = metadata["data"]
-    assert metadata["epochs"] == 2 and metadata["steps"] == 2 * (4 * 9 // 2)  # 9 pairs a song
+    assert metadata["epochs"] == 2 and metadata["steps"] == 2 * (4 * 5 // 2)  # 5 pairs a song
     assert not set(data["train_songs"]) & set(data["validation_songs"])
     assert set(metadata["validation_losses"]) >= {"reconstruction", "prediction", "latent"}
     run = tmp_path / "mine.run"
@@ -151,8 +133,9 @@ def test_three_steps_and_a_cache_that_is_updated_not_rebuilt(library: Path, tmp_
     assert isinstance(samples, np.memmap) and samples.dtype == np.float16
     assert samples.shape == (2, 10 * RATE)
 
-    assert "validation pairs from 1" in segue_here(
-        "dataset", "--cache", str(cache), "--preset", TINY, "--seed", "4"
+    assert (
+        "validation pairs from 1"
+        in segue_here("dataset", "--cache", str(cache), "--preset", TINY, "--seed", "4").output
     )
     model = tmp_path / "three.safetensors"
     segue_here("train", "--cache", str(cache), "-o", str(model), "--preset", TINY, "--steps", "3")
@@ -176,7 +159,7 @@ def test_the_split_is_by_song_and_from_the_seed(library: Path, tmp_path: Path) -
     assert len({tuple(s.summary()["validation_songs"]) for s in splits}) > 1  # seeds differ
     assert not {s.key for s in first.train_songs} & {s.key for s in first.validation_songs}
     assert first.train[:, 0].max() < len(first.train_songs)
-    assert len(first.train) == 4 * 9 and len(first.validation) == 9
+    assert len(first.train) == 4 * 5 and len(first.validation) == 5
 
 
 def test_stage_one_trains_the_autoencoder_only() -> None:
@@ -210,7 +193,7 @@ def test_stage_three_trains_the_decoder_alone(prepared: Path, tmp_path: Path) ->
     train = ["train", "--cache", str(cache), "--samples-every", "9"]
     out = segue_here(
         *train, "--preset", three, "--steps", "8", "-o", str(tmp_path / "3.safetensors")
-    )
+    ).output
     assert "8 steps (2 autoencoder-only, 4 decoder-only" in out
     segue_here(*train, "--preset", two, "--steps", "4", "-o", str(tmp_path / "2.safetensors"))
     after, before = (load_model(tmp_path / f"{n}.safetensors") for n in (3, 2))
@@ -256,7 +239,7 @@ def test_resume_after_ctrl_c_ends_where_an_unbroken_run_does(
     prepared: Path, tmp_path: Path
 ) -> None:
     cache = cache_copy(prepared, tmp_path)
-    common = ["--cache", str(cache), "--preset", TINY, "--epochs", "3", "--samples-every", "9"]
+    common = ["--cache", str(cache), "--preset", TINY, "--epochs", "2", "--samples-every", "9"]
     whole = tmp_path / "whole.safetensors"
     segue_here("train", *common, "-o", str(whole))
 
@@ -269,12 +252,12 @@ def test_resume_after_ctrl_c_ends_where_an_unbroken_run_does(
     _, err = run.communicate(timeout=PATIENCE)
     assert run.returncode == 0, err
     stopped_at = load_checkpoint(tmp_path / "broken.run")["step"]
-    assert 0 < stopped_at < 3 * 18, "the run was to be interrupted in the middle"
+    assert 0 < stopped_at < 2 * 10, "the run was to be interrupted in the middle"
 
-    resumed = segue_here("train", *common, "-o", str(broken), "--resume")
-    assert "54 steps" in resumed  # 3 epochs of 18 steps, as the unbroken run
+    resumed = segue_here("train", *common, "-o", str(broken), "--resume").output
+    assert "20 steps" in resumed  # 2 epochs of 10 steps, as the unbroken run
     history = load_checkpoint(tmp_path / "broken.run")["history"]
-    assert [entry["epoch"] for entry in history] == [1, 2, 3]
+    assert [entry["epoch"] for entry in history] == [1, 2]
     expected, got = load_file(whole), load_file(broken)
     assert all(torch.equal(expected[name], got[name]) for name in expected)
 
@@ -313,13 +296,11 @@ def test_nothing_usable_fails_and_says_why(tmp_path: Path) -> None:
     (tmp_path / "lib" / "a.wav").write_bytes(b"")
     refused = segue_here("train", str(tmp_path / "lib"), "--cache", str(tmp_path / "c"),
                          "-o", str(tmp_path / "m.safetensors"), "--preset", TINY, "--steps", "1",
-                         ok=False)  # fmt: skip
+                         ok=False).output  # fmt: skip
     assert "nothing usable to train on" in refused and "empty" in refused
     assert not (tmp_path / "m.safetensors").exists()
-    unknown = subprocess.run(
-        [SEGUE, "train", str(tmp_path / "lib"), "-o", str(tmp_path / "m.safetensors"),
-         "--from", "no-such", "--steps", "1"], capture_output=True, text=True, timeout=PATIENCE,
-    )  # fmt: skip
+    unknown = segue("train", str(tmp_path / "lib"), "-o", str(tmp_path / "m.safetensors"),
+                    "--from", "no-such", "--steps", "1", ok=False)  # fmt: skip
     assert unknown.returncode == 1 and "unknown model 'no-such'" in unknown.stderr
 
 
