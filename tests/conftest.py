@@ -54,10 +54,18 @@ def seed_model() -> LoadedModel:
 
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
-    """One `segue serve` on the default model for every test (on this worker) that needs a plain
-    engine: each start loads torch and the model, a minute and more on a slow machine."""
-    with Daemon(tmp_path_factory.mktemp("engine")) as running:
+    """One `segue serve --watch` on the default model for every test (on this worker) that needs
+    an engine over OSC or on a watch folder: each start loads torch and the model, minutes on a
+    slow machine. Tests that share it use names of their own and read only the log they cause."""
+    folder = tmp_path_factory.mktemp("engine")
+    with Daemon(folder, "--watch", str(folder / "watch")) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def watch(engine: Daemon) -> Path:
+    """The shared engine's watch folder: inbox/, outbox/, done/ and failed/."""
+    return engine.folder / "watch"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -29,6 +29,7 @@ class Daemon:
 
     def __init__(self, folder: Path, *args: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         self.stdout_path, self.stderr_path = folder / "serve.out", folder / "serve.err"
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "ab") as err:
             self.process = subprocess.Popen(

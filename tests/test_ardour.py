@@ -25,7 +25,7 @@ import pytest
 import soundfile as sf
 from ardour_session import ARDOUR_LUA, add_whole_file_region, headless
 from conftest import procedural_clip, write_clip
-from serving import PATIENCE, Daemon
+from serving import PATIENCE
 
 pytestmark = pytest.mark.skipif(
     ARDOUR_LUA is None, reason="Ardour is not installed (no ardour7-lua: Debian package `ardour`)"
@@ -47,13 +47,6 @@ def session(tmp_path_factory) -> Path:
     clip = write_clip(root / "clip.wav", samples, RATE, subtype="FLOAT")
     headless("place", folder, NAME, add_whole_file_region(folder, NAME, clip), "Clip", 0)
     return folder
-
-
-@pytest.fixture(scope="module")
-def watch(tmp_path_factory):
-    root = tmp_path_factory.mktemp("watch")
-    with Daemon(root / "log", "--watch", str(root)):
-        yield root
 
 
 def run_action(

@@ -35,13 +35,14 @@ def client(engine):
         yield osc
 
 
-def test_ping_and_status(client: Client) -> None:
+def test_ping_and_status(client: Client, watch: Path) -> None:
     assert client.ask("/segue/ping") == ("/segue/pong", [segue.__version__, "default"])
     address, [text] = client.ask("/segue/status")
     status = json.loads(text)
     assert address == "/segue/status"
     assert status["model"] == "default" and status["device"] == "cpu"
-    assert status["osc"].startswith("127.0.0.1:") and status["watch"] is None
+    assert status["osc"].startswith("127.0.0.1:") and status["watch"] == str(watch)
+    assert set(status["folders"]) == {"inbox", "outbox", "done", "failed"}
     assert {"queued", "running", "finished", "failed", "queue_limit"} <= set(status)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from conftest import procedural_clip, write_clip
-from serving import PATIENCE, Daemon
+from serving import PATIENCE
 
 LUA = shutil.which("lua5.4")
 LUAC = shutil.which("luac5.4")
@@ -146,14 +146,6 @@ def assert_length(output: Path, rate: int, bars: int, beats_per_bar: int, bpm: f
     info = sf.info(output)
     frames = round(bars * beats_per_bar * 60 / bpm * rate)
     assert (info.samplerate, info.channels, info.frames) == (rate, 2, frames)
-
-
-@pytest.fixture(scope="module")
-def watch(tmp_path_factory) -> Path:
-    """A real engine watching a real folder, shared by the tests that need an answer."""
-    root = tmp_path_factory.mktemp("watch")
-    with Daemon(tmp_path_factory.mktemp("log"), "--watch", str(root)):
-        yield root
 
 
 def test_time_selection_is_rendered_continued_and_inserted(watch: Path, tmp_path: Path) -> None:
