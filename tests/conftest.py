@@ -68,15 +68,7 @@ def watch(engine: Daemon) -> Path:
     return engine.folder / "watch"
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """pytest-xdist hands out groups (`--dist loadgroup`), in this order. Each file is a group,
-    so that its fixtures are made once, except that the files that use the shared engine are one
-    group: one worker, one engine to start. Files marked `slow` (training runs) go first, so the
-    longest starts at once and the other worker shares the rest meanwhile; the engine's next."""
-    engine_files = {item.path for item in items if {"engine", "watch"} & set(item.fixturenames)}
-    for item in items:
-        group = "engine" if item.path in engine_files else item.path.name
-        item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: (item.get_closest_marker("slow") is None,
-                                 item.path not in engine_files))  # fmt: skip
+    """Files marked `slow` (training runs) go first: pytest-xdist hands out whole files in this
+    order, so the longest one starts at once and the other workers share the rest meanwhile."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
