@@ -52,6 +52,13 @@ def seed_model() -> LoadedModel:
     return open_model("seed")
 
 
+ENGINE_FILES = frozenset(
+    {"test_ableton.py", "test_ardour.py", "test_daemon_osc.py", "test_midi.py", "test_reaper.py",
+     "test_send.py", "test_watchfolder.py"}
+)  # fmt: skip
+"""The files that use the shared `engine`: one worker runs them all, and starts one engine."""
+
+
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     """One `segue serve --watch` on the default model for every test (on this worker) that needs
@@ -71,4 +78,19 @@ def watch(engine: Daemon) -> Path:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files marked `slow` (training runs) go first: pytest-xdist hands out whole files in this
     order, so the longest one starts at once and the other workers share the rest meanwhile."""
+    unlisted = {item.path.name for item in items if "engine" in item.fixturenames} - ENGINE_FILES
+    if unlisted:
+        raise pytest.UsageError(f"conftest.ENGINE_FILES lacks {sorted(unlisted)}")
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadfile`, except that the files in ENGINE_FILES are one unit of work."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class EngineFilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return "engine" if Path(file).name in ENGINE_FILES else file
+
+    return EngineFilesTogether(config, log)
