@@ -5,8 +5,9 @@
     done/    each clip, once continued (never overwritten: a name taken gets `-2`, `-3`, ...)
     failed/  clips that could not be continued, each with `<name>.error.txt` saying why
 
-A clip is read only once its writer is done: Linux reports the writer closing the file; elsewhere
-(and as a fallback) a file is done when its size and time have not changed for a moment. A clip
+A clip is read only once its writer is done: Linux reports the writer closing the file (a clip
+still open for writing waits for that, or for some seconds without a write: a slow export pauses);
+elsewhere a file is done when its size and time have not changed for a moment. A clip
 that fails while it might still be growing is retried once it has been quiet for longer. Clips
 stay in `inbox/` until they are finished, so a crash or restart loses nothing: on start the
 folder is scanned again. A clip during which the engine stopped twice is moved to `failed/`.
@@ -19,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +38,8 @@ from .requests import ContinueSettings, continue_settings
 log = logging.getLogger("segue.serve")
 
 SETTLE_SECONDS = 0.5  # unchanged this long: the writer is done (when no close was reported)
+OPEN_WRITER_SECONDS = 5.0  # where closes are reported: a clip still open and unchanged this long
+REPORTS_CLOSE = sys.platform.startswith("linux")  # watchdog's inotify observer reports closes
 CLOSED_SETTLE_SECONDS = 0.05  # after the writer closed the file
 RETRY_QUIET_SECONDS = 2.0  # a clip that failed is retried until it has been quiet this long
 RESCAN_SECONDS = 2.0  # a full look at inbox/ in case the OS dropped an event
@@ -111,8 +115,9 @@ class WatchFolder:
 
     # --- noticing clips -------------------------------------------------------------------
 
-    def notice(self, path: Path, closed: bool) -> None:
-        """A clip in inbox/ was written (closed: its writer closed it, or it was renamed in)."""
+    def notice(self, path: Path, closed: bool, writing: bool = False) -> None:
+        """A clip in inbox/ was written (closed: its writer closed it, or it was renamed in;
+        writing: a writer has it open, as far as the events tell)."""
         if path.parent != self.inbox or not is_clip(path):
             return
         with self._lock:
@@ -124,6 +129,8 @@ class WatchFolder:
                 if path in self._retry:
                     candidate.quiet_needed = RETRY_QUIET_SECONDS
             candidate.closed = closed
+            if writing and REPORTS_CLOSE:
+                candidate.quiet_needed = max(candidate.quiet_needed, OPEN_WRITER_SECONDS)
         self._wake.set()
 
     def _scan(self) -> None:
@@ -336,10 +343,10 @@ class _Events(FileSystemEventHandler):
         self._folder = folder
 
     def on_created(self, event: FileSystemEvent) -> None:
-        self._notice(event.src_path, closed=False)
+        self._notice(event.src_path, closed=False, writing=True)
 
     def on_modified(self, event: FileSystemEvent) -> None:
-        self._notice(event.src_path, closed=False)
+        self._notice(event.src_path, closed=False, writing=True)
 
     def on_closed(self, event: FileSystemEvent) -> None:
         self._notice(event.src_path, closed=True)
@@ -347,5 +354,5 @@ class _Events(FileSystemEventHandler):
     def on_moved(self, event: FileSystemEvent) -> None:
         self._notice(event.dest_path, closed=True)  # renamed into inbox/: complete at once
 
-    def _notice(self, path: str | bytes, closed: bool) -> None:
-        self._folder.notice(Path(os.fsdecode(path)), closed)
+    def _notice(self, path: str | bytes, closed: bool, writing: bool = False) -> None:
+        self._folder.notice(Path(os.fsdecode(path)), closed, writing)

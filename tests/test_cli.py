@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -86,8 +87,7 @@ def test_bad_input_gets_one_clear_line_and_is_left_alone(tmp_path: Path, make, w
     clip = tmp_path / "clip.wav"
     make(clip)
     before = file_digest(clip)
-    result = segue("continue", str(clip), ok=False)
-    message = result.stderr.strip()
+    message = segue_here("continue", str(clip), ok=False).stderr.strip()
     assert message.startswith("Error: ") and len(message.splitlines()) == 1, message
     assert words in message and "clip.wav" in message
     assert file_digest(clip) == before
@@ -96,24 +96,25 @@ def test_bad_input_gets_one_clear_line_and_is_left_alone(tmp_path: Path, make, w
 
 def test_unknown_model_lists_what_is_available(tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "c.wav", procedural_clip(3.0, 22050), 22050)
-    message = segue("continue", str(clip), "--model", "jazz-giant", ok=False).stderr
+    message = segue_here("continue", str(clip), "--model", "jazz-giant", ok=False).stderr
     assert "jazz-giant" in message and "default" in message and "seed" in message
     not_a_model = tmp_path / "model.safetensors"
     not_a_model.write_bytes(b"\x00" * 100)
     assert (
         "not a safetensors file"
-        in segue("continue", str(clip), "--model", str(not_a_model), ok=False).stderr
+        in segue_here("continue", str(clip), "--model", str(not_a_model), ok=False).stderr
     )
 
 
 def test_length_options_must_make_sense(tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "c.wav", procedural_clip(3.0, 22050), 22050)
-    assert "--bpm" in segue("continue", str(clip), "--bars", "4", ok=False).stderr
-    refused = segue("continue", str(clip), "--model", "seed", "--variations", "2", ok=False)
+    assert "--bpm" in segue_here("continue", str(clip), "--bars", "4", ok=False).stderr
+    refused = segue_here("continue", str(clip), "--model", "seed", "--variations", "2", ok=False)
     assert "deterministic" in refused.stderr
 
 
 def test_a_folder_or_a_missing_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    """As a real process: one line on stderr and exit status 1 (the rest run in-process)."""
     for target, words in [(tmp_path, "folder"), (tmp_path / "gone.wav", "no such file")]:
         message = segue("continue", str(target), ok=False).stderr.strip()
         assert message.startswith("Error: ") and len(message.splitlines()) == 1, message
@@ -138,13 +139,14 @@ def test_what_can_be_refused_is_refused_before_torch_loads(tmp_path: Path) -> No
     (tmp_path / "watch" / "inbox").write_text("a file where the inbox folder should go")
     taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     taken.bind(("127.0.0.1", 0))
-    probe = (
-        "import sys\nfrom segue.cli import main\n"
-        "try:\n    main(sys.argv[1:], standalone_mode=False)\n"
-        "except Exception as error:\n    print(error)\n"
-        "print('torch' in sys.modules)"
+    probe = (  # each command line in turn, in one fresh process: its reason, then torch or not
+        "import json, sys\nfrom segue.cli import main\n"
+        "for args in json.loads(sys.argv[1]):\n"
+        "    try:\n        main(args, standalone_mode=False)\n"
+        "    except Exception as error:\n        print(str(error).replace('\\n', ' '))\n"
+        "    print('torch' in sys.modules)"
     )
-    for args, words in [
+    refusals = [
         (["continue", str(tmp_path / "empty.wav")], "empty"),
         (["continue", str(tmp_path / "gone.wav")], "no such file"),
         (["continue", str(clip), "--model", "jazz-giant"], "unknown model"),
@@ -154,9 +156,12 @@ def test_what_can_be_refused_is_refused_before_torch_loads(tmp_path: Path) -> No
         (["serve", "--model", str(not_a_model)], "not a safetensors file"),
         (["serve", "--osc-port", str(taken.getsockname()[1])], "Address already in use"),
         (["serve", "--osc-port", "0", "--watch", str(tmp_path / "watch")], "as a watch folder"),
-    ]:
-        result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
-                                text=True, timeout=PATIENCE)  # fmt: skip
-        *message, torch_loaded = result.stdout.splitlines()
-        assert words in " ".join(message) and torch_loaded == "False", result.stdout
+    ]
+    arguments = json.dumps([args for args, _ in refusals])
+    result = subprocess.run([sys.executable, "-c", probe, arguments], capture_output=True,
+                            text=True, timeout=PATIENCE)  # fmt: skip
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 * len(refusals), result.stdout + result.stderr
+    for (args, words), message, torch_loaded in zip(refusals, lines[::2], lines[1::2], strict=True):
+        assert words in message and torch_loaded == "False", (args, message, torch_loaded)
     taken.close()
