@@ -67,6 +67,7 @@ class _Candidate:
     signature: tuple
     quiet_since: float
     closed: bool = False
+    writing: bool = False  # a writer has it open, as far as the events tell
     quiet_needed: float = SETTLE_SECONDS
 
 
@@ -128,9 +129,7 @@ class WatchFolder:
                 candidate = self._candidates[path] = _Candidate((), time.monotonic())
                 if path in self._retry:
                     candidate.quiet_needed = RETRY_QUIET_SECONDS
-            candidate.closed = closed
-            if writing and REPORTS_CLOSE:
-                candidate.quiet_needed = max(candidate.quiet_needed, OPEN_WRITER_SECONDS)
+            candidate.closed, candidate.writing = closed, writing
         self._wake.set()
 
     def _scan(self) -> None:
@@ -164,6 +163,8 @@ class WatchFolder:
                     needed = candidate.quiet_needed
                     if candidate.closed and path not in self._retry:
                         needed = CLOSED_SETTLE_SECONDS
+                    elif candidate.writing and REPORTS_CLOSE:
+                        needed = max(needed, OPEN_WRITER_SECONDS)
                     if now - candidate.quiet_since >= needed:
                         del self._candidates[path]
                         self._claimed.add(path)

@@ -77,7 +77,8 @@ def watch(engine: Daemon) -> Path:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files marked `slow` (training runs) go first: pytest-xdist hands out whole files in this
-    order, so the longest one starts at once and the other workers share the rest meanwhile."""
+    order, so the longest one starts at once and the other workers share the rest meanwhile.
+    A file that uses the engine must be in ENGINE_FILES, or it would start a second one."""
     unlisted = {item.path.name for item in items if "engine" in item.fixturenames} - ENGINE_FILES
     if unlisted:
         raise pytest.UsageError(f"conftest.ENGINE_FILES lacks {sorted(unlisted)}")

@@ -242,7 +242,7 @@ def ctrl_c_once(when: Callable[[], bool]) -> Iterator[None]:
     """Ctrl-C as a terminal sends it (SIGINT to this process) as soon as `when()` holds. One
     that came after the run had ended would find this handler, not pytest's: the test fails
     on what it checks instead of the session stopping."""
-    ignore = signal.signal(signal.SIGINT, lambda number, frame: None)
+    previous = signal.signal(signal.SIGINT, lambda number, frame: None)
     finished = threading.Event()
 
     def send() -> None:
@@ -257,7 +257,7 @@ def ctrl_c_once(when: Callable[[], bool]) -> Iterator[None]:
     finally:
         finished.set()
         sender.join()
-        signal.signal(signal.SIGINT, ignore)
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_resume_after_ctrl_c_ends_where_an_unbroken_run_does(
