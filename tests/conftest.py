@@ -13,17 +13,23 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 import soundfile as sf
 from serving import Daemon
 
-from segue.engine.modelfile import LoadedModel, open_model
-from segue.trainer.procedural import generate_song, song_spec
+if TYPE_CHECKING:
+    from segue.engine.modelfile import LoadedModel
+
+# torch and scipy are imported where they are used, not at the top: pytest-xdist's controller
+# loads this file too, and it runs no test. Minutes on a slow machine before any worker starts.
 
 
 def procedural_clip(seconds: float, rate: int, style: str = "rock", seed: int = 1) -> np.ndarray:
+    from segue.trainer.procedural import generate_song, song_spec
+
     return generate_song(song_spec(seed, style=style), seconds, rate)
 
 
@@ -44,11 +50,15 @@ def file_digest(path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def default_model() -> LoadedModel:
+    from segue.engine.modelfile import open_model
+
     return open_model("default")
 
 
 @pytest.fixture(scope="session")
 def seed_model() -> LoadedModel:
+    from segue.engine.modelfile import open_model
+
     return open_model("seed")
 
 
@@ -76,13 +86,13 @@ def watch(engine: Daemon) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files marked `slow` (training runs) go first: pytest-xdist hands out whole files in this
-    order, so the longest one starts at once and the other workers share the rest meanwhile.
+    """The engine's files go first: pytest-xdist hands out units of work in this order, so the
+    longest one starts at once and the other workers share the rest meanwhile.
     A file that uses the engine must be in ENGINE_FILES, or it would start a second one."""
     unlisted = {item.path.name for item in items if "engine" in item.fixturenames} - ENGINE_FILES
     if unlisted:
         raise pytest.UsageError(f"conftest.ENGINE_FILES lacks {sorted(unlisted)}")
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=lambda item: item.path.name not in ENGINE_FILES)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):

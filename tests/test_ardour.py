@@ -92,6 +92,7 @@ def test_the_last_bars_before_the_playhead_land_on_a_new_track_after_them(sessio
     assert float(peak) == pytest.approx(np.abs(continuation).max(), abs=1e-4)
 
 
+@pytest.mark.slow
 def test_a_selected_range_is_sent_and_continued_for_as_many_bars(session, watch) -> None:
     first, last = BAR + BAR // 3, 3 * BAR  # from bar 2 beat 2 to bar 4: five beats
     [(verb, position, output)] = run_action(session, watch, selection=(first, last))
@@ -103,6 +104,7 @@ def test_a_selected_range_is_sent_and_continued_for_as_many_bars(session, watch)
     assert sf.info(output).frames == last - first
 
 
+@pytest.mark.slow
 def test_the_bars_to_send_and_to_continue_are_settings(session, watch) -> None:
     [(verb, position, output)] = run_action(session, watch, 5 * BAR, bars=2, length=3.5)
     assert (verb, int(position)) == ("import", 5 * BAR)

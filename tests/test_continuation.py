@@ -292,6 +292,7 @@ def _beat_phase(samples: np.ndarray, rate: int, beat: float, start: float) -> fl
     return float(np.angle(np.sum(envelope * np.exp(-2j * np.pi * times / beat))) / (2 * np.pi))
 
 
+@pytest.mark.slow
 def test_a_long_continuation_stays_on_the_daws_beat(default_model: LoadedModel) -> None:
     """A 111 bpm clip's beat is 13.5 latent frames. The clip is varispeeded so that two beats
     are a whole number of frames (27), and over 32 s no variation drifts off the beat grid of
@@ -327,7 +328,9 @@ def test_the_daws_tempo_says_what_a_beat_is(default_model: LoadedModel) -> None:
     assert continue_settings({"seconds": 4}).bpm is None
 
 
-@pytest.mark.parametrize(("style", "seed"), [("techno", 1), ("salsa", 2)])
+@pytest.mark.parametrize(
+    ("style", "seed"), [("techno", 1), pytest.param("salsa", 2, marks=pytest.mark.slow)]
+)
 def test_a_replayed_bar_keeps_the_detail_it_had_in_the_clip(
     default_model: LoadedModel, monkeypatch: pytest.MonkeyPatch, style: str, seed: int
 ) -> None:

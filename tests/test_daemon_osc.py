@@ -207,6 +207,7 @@ def test_load_another_model_and_refuse_a_file_that_is_not_one(
     assert json.loads(client.ask("/segue/load", "default")[1][0])["model"] == "default"
 
 
+@pytest.mark.slow
 def test_beyond_loopback_needs_a_token_and_a_full_queue_says_busy(
     tmp_path: Path, clip: Path
 ) -> None:

@@ -37,8 +37,6 @@ from segue.trainer.dataset import build_pairs, save_pairs
 from segue.trainer.procedural import write_library
 from segue.trainer.train import TrainingStep
 
-pytestmark = pytest.mark.slow  # a third of the suite's time: it starts first (conftest.py)
-
 TINY = str(Path(__file__).with_name("presets") / "tiny.toml")
 RATE = 12000
 
@@ -181,6 +179,7 @@ def test_stage_one_trains_the_autoencoder_only() -> None:
     assert all(p.grad is not None for p in step.model.decoder.parameters())
 
 
+@pytest.mark.slow
 def test_stage_three_trains_the_decoder_alone(prepared: Path, tmp_path: Path) -> None:
     """Two runs on the same pairs and draws: 2 autoencoder steps and 2 whole-net steps, one of
     them then 4 decoder-only steps at its own learning rate. Everything but the decoder must
@@ -260,6 +259,7 @@ def ctrl_c_once(when: Callable[[], bool]) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@pytest.mark.slow
 def test_resume_after_ctrl_c_ends_where_an_unbroken_run_does(
     prepared: Path, tmp_path: Path
 ) -> None:
@@ -283,6 +283,7 @@ def test_resume_after_ctrl_c_ends_where_an_unbroken_run_does(
     assert all(torch.equal(expected[name], got[name]) for name in expected)
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_train_what_one_process_would(prepared: Path, tmp_path: Path) -> None:
     """torchrun, 2 processes x batch 2, against 1 process x batch 4: same pairs per step, and
     DDP averages the gradients, so the weights agree (to float rounding). For that the preset

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 from conftest import procedural_clip
 from serving import Daemon, wait_for
@@ -135,6 +136,7 @@ def test_a_name_already_in_done_is_never_overwritten(engine: Daemon, watch: Path
     assert (watch / "done" / "again-2.wav").read_bytes() == second
 
 
+@pytest.mark.slow
 def test_kill_9_mid_job_and_restart_loses_nothing(tmp_path: Path) -> None:
     """Three engines, each started on the same folder (every start loads torch, a minute and
     more on a slow machine): a clip in flight when the engine is killed is retried by the next
