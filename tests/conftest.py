@@ -85,14 +85,20 @@ def watch(engine: Daemon) -> Path:
     return engine.folder / "watch"
 
 
+LONG_FILES = ("test_continuation.py", "test_eval.py", "test_trainer.py")
+"""After the engine's, the files that take longest (each a sixth of the suite or more)."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The engine's files go first: pytest-xdist hands out units of work in this order, so the
-    longest one starts at once and the other workers share the rest meanwhile.
+    """The longest units of work go first (the engine's files, then LONG_FILES): pytest-xdist
+    hands them out in this order, so that the last file a worker takes is a short one.
     A file that uses the engine must be in ENGINE_FILES, or it would start a second one."""
     unlisted = {item.path.name for item in items if "engine" in item.fixturenames} - ENGINE_FILES
     if unlisted:
         raise pytest.UsageError(f"conftest.ENGINE_FILES lacks {sorted(unlisted)}")
-    items.sort(key=lambda item: item.path.name not in ENGINE_FILES)
+    items.sort(
+        key=lambda item: (item.path.name not in ENGINE_FILES, item.path.name not in LONG_FILES)
+    )
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
