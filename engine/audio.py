@@ -468,7 +468,12 @@ def loudness_db(samples: np.ndarray, rate: int) -> float:
 
 
 def write_audio(
-    path: str | os.PathLike, samples: np.ndarray, rate: int, *, subtype: str | None = None
+    path: str | os.PathLike,
+    samples: np.ndarray,
+    rate: int,
+    *,
+    subtype: str | None = None,
+    comment: str | None = None,
 ) -> Path:
     """Write atomically, so a DAW or watch-folder never sees half a file.
 
@@ -479,7 +484,8 @@ def write_audio(
     (MPEG layer III, 8-48 kHz, up to 2 channels), .ogg (Vorbis). Samples beyond full scale
     are clipped to [-1, 1] on purpose, with a logged warning (FLOAT/DOUBLE WAV keeps them),
     rather than left to the integer conversion or a lossy encoder. A 1-D array is written
-    as mono. Returns the final path.
+    as mono. `comment` goes in the file's comment tag (every format here has one). Returns the
+    final path.
     """
     target = Path(path)
     name = _quote(path)
@@ -521,8 +527,13 @@ def write_audio(
     interleaved = np.ascontiguousarray(data.T)
 
     try:
-        with atomic_path(target) as temp:
-            sf.write(temp, interleaved, int(rate), format=fmt, subtype=sub)
+        with (
+            atomic_path(target) as temp,
+            sf.SoundFile(temp, "w", int(rate), data.shape[0], sub, format=fmt) as out,
+        ):
+            if comment:
+                out.comment = comment
+            out.write(interleaved)
     except OSError as err:
         raise refuse(_os_reason(err)) from err
     except (sf.SoundFileError, RuntimeError) as err:

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from .audio import (
-    WRITE_SUFFIXES,
     Audio,
     AudioError,
     loudness_db,
@@ -30,6 +29,7 @@ from .config import DEFAULT_TEMPERATURE
 from .loudness import SILENT_LUFS
 from .model import DECODER_REACH_FRAMES, PeriodChoice, Sampling
 from .modelfile import LoadedModel
+from .outputs import CONTINUATION_MARK, check_output, output_paths
 from .requests import check_continuation
 from .stereo import match_width, width_profile
 from .tempo import beat_lags, beat_seconds
@@ -78,7 +78,7 @@ def continue_clip(
     reproducible.
     """
     config = loaded.config
-    check_continuation(config, seconds, variations, temperature)
+    check_continuation(config, seconds, variations, temperature, seed, audio.channels)
     if audio.seconds < MIN_CLIP_SECONDS:
         raise AudioError(
             f"the clip is {audio.seconds:.2f} s long: Segue needs at least {MIN_CLIP_SECONDS} s"
@@ -334,21 +334,6 @@ def _soft_clip_peaks(samples: np.ndarray, knee: float = SOFT_CLIP_KNEE) -> np.nd
     return out
 
 
-def output_paths(input_path: Path, output: Path | None, variations: int) -> list[Path]:
-    """`<out>`, `<out stem>.v2<suffix>`, ...; without an output, `<input>.continuation.wav`."""
-    first = output or input_path.with_name(f"{input_path.stem}.continuation.wav")
-    if first.suffix.lower() not in WRITE_SUFFIXES:
-        raise ValueError(f"cannot write '{first}': name it .wav, .flac, .mp3 or .ogg")
-    paths = [first] + [
-        first.with_name(f"{first.stem}.v{k}{first.suffix}") for k in range(2, variations + 1)
-    ]
-    source = input_path.resolve()
-    for path in paths:
-        if path.resolve() == source:
-            raise ValueError(f"refusing to overwrite the input clip '{input_path}'")
-    return paths
-
-
 def continue_file(
     loaded: LoadedModel,
     input_path: str | os.PathLike,
@@ -360,14 +345,21 @@ def continue_file(
     progress: Progress | None = None,
     bpm: float | None = None,
     audio: Audio | None = None,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Read a clip (its tail only, for long files), continue it, write each variation atomically.
     `audio` is the clip when the caller read it already (its last `clip_tail_seconds`), so as to
-    refuse a bad clip before loading the model."""
+    refuse a bad clip before loading the model. The outputs are checked before the model runs
+    and again before they are written (a file may have appeared meanwhile): see `outputs.py`."""
     paths = output_paths(Path(input_path), Path(output) if output else None, variations)
+    for path in paths:
+        check_output(path, overwrite)
     if audio is None:
         audio = read_audio(input_path, tail_seconds=loaded.config.clip_tail_seconds)
     results = continue_clip(loaded, audio, seconds, variations, seed, temperature, progress, bpm)
+    for path in paths:
+        check_output(path, overwrite)
     return [
-        write_audio(path, samples, audio.rate) for path, samples in zip(paths, results, strict=True)
+        write_audio(path, samples, audio.rate, comment=CONTINUATION_MARK)
+        for path, samples in zip(paths, results, strict=True)
     ]

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import signal
+import stat
 import threading
 import time
 from dataclasses import dataclass
@@ -21,11 +22,13 @@ import torch
 from segue import __version__
 
 from .audio import Audio
-from .continuation import continue_clip, continue_file, output_paths
+from .continuation import continue_clip, continue_file
 from .jobs import BusyError, Job, Worker
 from .modelfile import LoadedModel, open_model
+from .outputs import check_output, output_paths
 from .protocol import DONE, ERROR, PONG, PROGRESS, STATUS, OscEndpoint, ProtocolError, Request
-from .requests import ContinueSettings, continue_settings
+from .reasons import quoted_path
+from .requests import ContinueSettings, check_continuation, continue_settings
 from .watchfolder import WatchFolder
 
 log = logging.getLogger("segue.serve")
@@ -67,14 +70,20 @@ class Daemon:
     # --- the protocol's handlers (socket thread: check, queue, return) --------------------
 
     def _continue(self, request: Request) -> None:
-        try:
-            settings = continue_settings(request.options)
-        except ValueError as error:
-            raise ProtocolError(str(error)) from None
         clip = _readable_file(str(request.args["input"]))
-        output = _absolute(settings.output, "output") if settings.output else None
-        try:
-            output_paths(clip, output, settings.variations)
+        try:  # everything that can be refused before the model runs is refused now
+            settings = continue_settings(request.options)
+            check_continuation(
+                self.model.config,
+                settings.seconds,
+                settings.variations,
+                settings.temperature,
+                settings.seed,
+                channels=1,  # at least one stereo pair: the clip's own count is checked later
+            )
+            output = _absolute(settings.output, "output") if settings.output else None
+            for path in output_paths(clip, output, settings.variations):
+                check_output(path, settings.overwrite)
         except ValueError as error:
             raise ProtocolError(str(error)) from None
         reply_to, job_id = request.reply_to, request.id
@@ -149,6 +158,7 @@ class Daemon:
             settings.temperature,
             progress,
             settings.bpm,
+            overwrite=settings.overwrite,
         )
 
     def status(self) -> dict[str, object]:
@@ -213,18 +223,24 @@ def _warmed_up(loaded: LoadedModel) -> LoadedModel:
 
 
 def _absolute(text: str, what: str) -> Path:
-    path = Path(text).expanduser()
+    """The path as given: no `~` or variables expanded, since the protocol says absolute."""
+    path = Path(text)
     if not path.is_absolute():
-        raise ProtocolError(f"the {what} path must be absolute, not {text!r}")
+        raise ProtocolError(f"the {what} path must be absolute, not {quoted_path(text)}")
     return path
 
 
 def _readable_file(text: str) -> Path:
     path = _absolute(text, "input")
-    if not path.exists():
-        raise ProtocolError(f"no such file: {text}")
-    if not path.is_file():
-        raise ProtocolError(f"not a file: {text}")
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ProtocolError(f"no such file: {quoted_path(text)}") from None
+    except (OSError, ValueError) as error:  # a name too long, a NUL byte, a link loop, ...
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise ProtocolError(f"cannot use the input {quoted_path(text)}: {reason}") from None
+    if not stat.S_ISREG(mode):
+        raise ProtocolError(f"not a file: {quoted_path(text)}")
     if not os.access(path, os.R_OK):
-        raise ProtocolError(f"not readable: {text}")
+        raise ProtocolError(f"not readable: {quoted_path(text)}")
     return path

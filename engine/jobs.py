@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from .audio import AudioError
 from .modelheader import ModelFileError
+from .reasons import one_line
 
 log = logging.getLogger("segue.serve")
 
@@ -39,7 +40,8 @@ class Job:
     """A piece of work for the model's thread and the three ways it can end.
 
     `run` gets a progress callback (fraction done; it raises `CancelledError` when the job was
-    cancelled) and returns a one-line summary for the log. `failed` gets a one-line reason.
+    cancelled) and returns a one-line summary for the log. `failed` gets a one-line reason of
+    bounded length (`error` then holds what was raised, None for a cancelled job).
     `abandoned` runs instead of `failed` for jobs still queued when the engine shuts down
     (default: fail them with that reason).
     """
@@ -51,6 +53,7 @@ class Job:
     progress: Callable[[float], None] = lambda fraction: None
     abandoned: Callable[[], None] | None = None
     cancelled: bool = field(default=False, init=False)
+    error: BaseException | None = field(default=None, init=False)
 
 
 class Worker:
@@ -146,17 +149,32 @@ class Worker:
         except CancelledError:
             self._fail(job, "cancelled", started)
         except _USER_ERRORS as error:
+            job.error = error
             self._fail(job, str(error), started)
         except Exception as error:  # a bug must not stop the engine: report it and go on
             log.error("job %s: internal error\n%s", job.id, traceback.format_exc().rstrip())
+            job.error = error
             self._fail(job, f"internal error ({type(error).__name__}: {error})", started)
         else:
             self.finished += 1
-            log.info("job %s (%s): %s in %.2f s", job.id, job.origin, summary, _since(started))
+            log.info(
+                "job %s (%s): %s in %.2f s",
+                one_line(job.id),
+                job.origin,
+                one_line(summary),
+                _since(started),
+            )
 
     def _fail(self, job: Job, reason: str, started: float) -> None:
         self.failures += 1
-        log.info("job %s (%s) failed after %.2f s: %s", job.id, job.origin, _since(started), reason)
+        reason = one_line(reason)
+        log.info(
+            "job %s (%s) failed after %.2f s: %s",
+            one_line(job.id),
+            job.origin,
+            _since(started),
+            reason,
+        )
         try:
             job.failed(reason)
         except Exception:

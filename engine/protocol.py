@@ -4,21 +4,29 @@ Every request is `<address> <positional args...> [key value]...`. The table `COM
 protocol (the README mirrors it); the daemon gives one handler per address. Two keys work on
 every address: `reply_port` (answer to this port on the sender's host instead of the sender's
 own port, for tools like `oscsend` that send from a throw-away port) and `token` (required
-when the engine listens beyond loopback).
+when the engine listens beyond loopback). The token is checked before anything else in a
+request is trusted: a request without it is answered only where its source address cannot be
+forged (loopback), to that address and port, and otherwise not at all, so that the engine
+is no reflector for spoofed datagrams.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import itertools
 import logging
+import queue
+import socket
+import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import build_msg
-from pythonosc.osc_server import BlockingOSCUDPServer
 
+from .datagram import DatagramError, messages
+from .reasons import one_line, quoted
 from .requests import CONTINUE_KEYS, number
 
 log = logging.getLogger("segue.serve")
@@ -52,7 +60,8 @@ OscValue = int | float | str
 
 
 class ProtocolError(ValueError):
-    """A request that cannot be served; the reason goes back as /segue/error to `reply_to`."""
+    """A request that cannot be served; the reason goes back as /segue/error to `reply_to`
+    (None: to nobody, for a request that did not prove it may be answered)."""
 
     def __init__(self, reason: str, reply_to: Address | None = None, id: OscValue = "") -> None:
         super().__init__(reason)
@@ -70,47 +79,43 @@ class Request:
     id: OscValue = ""  # echoed in replies exactly as it came (an int stays an int)
 
 
-@dataclass
-class _Parsed:
-    reply_to: Address
-    id: OscValue = ""
-    options: dict[str, OscValue] = field(default_factory=dict)
-
-
 def parse(address: str, values: tuple, sender: Address, token: str | None) -> Request:
     """Check one message against the table; raise ProtocolError (carrying where to reply)."""
     command = COMMANDS.get(address)
-    parsed = _Parsed(reply_to=sender)
+    id: OscValue = ""
     if command and "id" in command.positional and values and _is_id(values[0]):
-        parsed.id = values[0]
-    count = len(command.positional) if command else 0
+        id = values[0]
+    if token is not None and not _carries(values, token):
+        reason = "this engine needs its token: add the pair  token <token>"
+        raise ProtocolError(reason, sender if is_loopback(sender[0]) else None, id)
+    reply_to = sender
     try:
-        parsed.options = _options(values[count:] if command else ())
-        if "reply_port" in parsed.options:
-            port = number("reply_port", parsed.options.pop("reply_port"), int)
+        count = len(command.positional) if command else 0
+        options = _options(values[count:] if command else ())
+        options.pop("token", None)
+        if "reply_port" in options:
+            port = number("reply_port", options.pop("reply_port"), int)
             if not 1 <= port <= 65535:
                 raise ProtocolError(f"reply_port must be 1 to 65535, not {port}")
-            parsed.reply_to = (sender[0], port)
-    except ProtocolError as error:
-        raise ProtocolError(str(error), parsed.reply_to, parsed.id) from None
-    try:
-        _check_token(parsed.options.pop("token", None), token)
+            reply_to = (sender[0], port)
         if command is None:
-            raise ProtocolError(f"unknown address {address!r} (known: {', '.join(COMMANDS)})")
+            known = ", ".join(COMMANDS)
+            raise ProtocolError(f"unknown address {quoted(address)} (known: {known})")
         if len(values) < count:
             wanted = " ".join(f"<{name}>" for name in command.positional)
             raise ProtocolError(f"{address} needs {wanted}")
         args = dict(zip(command.positional, values, strict=False))
         for name, value in args.items():
             if not (_is_id(value) if name == "id" else isinstance(value, str) and value):
-                raise ProtocolError(f"{address}: <{name}> must be {_KINDS[name]}, not {value!r}")
-        unknown = sorted(set(parsed.options) - command.keys)
+                kind = _KINDS[name]
+                raise ProtocolError(f"{address}: <{name}> must be {kind}, not {quoted(value)}")
+        unknown = sorted(set(options) - command.keys)
         if unknown:
             known = ", ".join(sorted(command.keys | COMMON_KEYS))
-            raise ProtocolError(f"{address}: unknown key {unknown[0]!r} (known: {known})")
-    except ProtocolError as error:
-        raise ProtocolError(str(error), parsed.reply_to, parsed.id) from None
-    return Request(address, args, parsed.options, sender, parsed.reply_to, parsed.id)
+            raise ProtocolError(f"{address}: unknown key {quoted(unknown[0])} (known: {known})")
+    except ValueError as error:  # ProtocolError, and number()'s refusals
+        raise ProtocolError(str(error), reply_to, id) from None
+    return Request(address, args, options, sender, reply_to, id)
 
 
 _KINDS = {"id": "an int or a non-empty string", "input": "a file path", "model": "a name or path"}
@@ -124,20 +129,21 @@ def _is_id(value: object) -> bool:
 
 def _options(values: tuple) -> dict[str, OscValue]:
     if len(values) % 2:
-        raise ProtocolError(f"options come as key value pairs; {values[-1]!r} has no value")
+        raise ProtocolError(f"options come as key value pairs; {quoted(values[-1])} has no value")
     options: dict[str, OscValue] = {}
     for key, value in zip(values[::2], values[1::2], strict=True):
         if not isinstance(key, str):
-            raise ProtocolError(f"an option key must be a string, not {key!r}")
+            raise ProtocolError(f"an option key must be a string, not {quoted(key)}")
         options[key] = value
     return options
 
 
-def _check_token(given: object, expected: str | None) -> None:
-    if expected is None:
-        return
-    if not isinstance(given, str) or not hmac.compare_digest(given, expected):
-        raise ProtocolError("this engine needs its token: add the pair  token <token>")
+def _carries(values: tuple, token: str) -> bool:
+    """Whether the pair `token <token>` is anywhere in the message (compared in constant time)."""
+    return any(
+        key == "token" and isinstance(given, str) and hmac.compare_digest(given, token)
+        for key, given in itertools.pairwise(values)
+    )
 
 
 def is_loopback(host: str) -> bool:
@@ -149,65 +155,124 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _Server(BlockingOSCUDPServer):
-    def verify_request(self, request, client_address) -> bool:
-        if super().verify_request(request, client_address):
-            return True
-        log.warning(
-            "ignored %d bytes from %s:%d: not an OSC message", len(request[0]), *client_address
-        )
-        return False
+RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024  # a DAW script's burst waits here (the OS may cap it)
+MAX_DATAGRAM_BYTES = 65535  # UDP's own limit: nothing that arrives is cut
+PENDING_LIMIT = 4096  # datagrams read and not yet handled; more are dropped and counted
+REFUSALS_LOGGED = 20  # lines per LOG_WINDOW_SECONDS about bad datagrams; the rest are counted
+LOG_WINDOW_SECONDS = 10.0
+
+
+class _RefusalLog:
+    """Bounded logging of bad input: a flood of bad datagrams is a few lines, not the disk."""
+
+    def __init__(self) -> None:
+        self._window_start = time.monotonic()
+        self._logged = 0
+        self._held_back = 0
+
+    def __call__(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._window_start >= LOG_WINDOW_SECONDS:
+            if self._held_back:
+                log.warning("%d more refusals were not logged", self._held_back)
+            self._window_start, self._logged, self._held_back = now, 0, 0
+        if self._logged < REFUSALS_LOGGED:
+            self._logged += 1
+            log.info(message, *args)
+        else:
+            self._held_back += 1
 
 
 class OscEndpoint:
     """A UDP socket that parses requests, hands them to handlers and sends replies.
 
-    Handlers run on the socket's thread and must return quickly (they queue work); replies may
-    be sent from any thread, and leave from the listening socket itself. The socket is bound at
-    once, so that a port in use is refused before the model loads; requests wait in it until
-    `serve_forever` hands them to the handlers.
+    One thread only reads the socket into a queue, so that a burst waits in memory rather than
+    overflowing the OS's buffer while a handler runs; `serve_forever` handles what was read.
+    Handlers must return quickly (they queue work); replies may be sent from any thread, and
+    leave from the listening socket itself. The socket is bound at once, so that a port in use
+    is refused before the model loads; requests wait in it until `serve_forever` runs.
     """
 
     def __init__(self, host: str, port: int, token: str | None = None) -> None:
         self._handlers: Mapping[str, Callable[[Request], None]] = {}
         self._token = token
-        dispatcher = Dispatcher()
-        dispatcher.set_default_handler(self._receive, needs_reply_address=True)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            self._server = _Server((host, port), dispatcher)
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+            self._socket.bind((host, port))
         except OSError as error:
+            self._socket.close()
             reason = error.strerror or str(error)
             raise ValueError(f"cannot listen on {host}:{port}: {reason}") from None
-        self.address: Address = self._server.server_address[:2]
+        self.address: Address = self._socket.getsockname()[:2]
+        self._pending: queue.Queue[tuple[bytes, Address]] = queue.Queue(PENDING_LIMIT)
+        self._stopping = threading.Event()
+        self._refused = _RefusalLog()
 
     def serve_forever(self, handlers: Mapping[str, Callable[[Request], None]]) -> None:
         if set(handlers) != set(COMMANDS):
             raise ValueError("the daemon must handle exactly the protocol's addresses")
         self._handlers = handlers
-        self._server.serve_forever(poll_interval=0.1)
+        reader = threading.Thread(target=self._read, name="segue-osc-read", daemon=True)
+        reader.start()
+        while not self._stopping.is_set():
+            try:
+                dgram, sender = self._pending.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self._datagram(dgram, sender)
+        reader.join()
 
     def stop_listening(self) -> None:
         """Stop taking requests; replies can still be sent until `close`."""
-        self._server.shutdown()
+        self._stopping.set()
 
     def close(self) -> None:
-        self._server.server_close()
+        self._socket.close()
 
     def reply(self, target: Address, address: str, *values: OscValue) -> None:
         try:
-            self._server.socket.sendto(build_msg(address, list(values)).dgram, target)
+            self._socket.sendto(build_msg(address, list(values)).dgram, target)
         except OSError as error:
             log.warning("could not reply %s to %s:%d: %s", address, *target, error)
 
     def error(self, request: Request, reason: str) -> None:
-        self.reply(request.reply_to, ERROR, request.id, reason)
+        self.reply(request.reply_to, ERROR, request.id, one_line(reason))
 
-    def _receive(self, sender: Address, address: str, *values) -> None:
+    def _read(self) -> None:
+        self._socket.settimeout(0.1)
+        while not self._stopping.is_set():
+            try:
+                dgram, sender = self._socket.recvfrom(MAX_DATAGRAM_BYTES)
+            except TimeoutError:
+                continue
+            except OSError as error:  # e.g. an ICMP "port unreachable" for an earlier reply
+                self._refused("could not read a datagram: %s", error)
+                continue
+            try:
+                self._pending.put_nowait((dgram, sender[:2]))
+            except queue.Full:
+                self._refused("dropped a datagram from %s:%d: too many waiting", *sender[:2])
+
+    def _datagram(self, dgram: bytes, sender: Address) -> None:
+        try:
+            found = messages(dgram)
+        except DatagramError as error:
+            self._refused("ignored %d bytes from %s:%d: %s", len(dgram), *sender, error)
+            trusted = self._token is None or is_loopback(sender[0])
+            if error.osc and trusted:
+                self.reply(sender, ERROR, "", str(error))
+            return
+        for address, values in found:
+            self._receive(sender, address, values)
+
+    def _receive(self, sender: Address, address: str, values: tuple) -> None:
         try:
             request = parse(address, values, sender, self._token)
         except ProtocolError as error:
-            log.info("refused %s from %s:%d: %s", address, *sender, error)
-            self.reply(error.reply_to or sender, ERROR, error.id, str(error))
+            self._refused("refused %s from %s:%d: %s", quoted(address), *sender, one_line(error))
+            if error.reply_to is not None:
+                self.reply(error.reply_to, ERROR, error.id, one_line(str(error)))
             return
         try:
             self._handlers[address](request)

@@ -1,8 +1,9 @@
 """What a continuation request may say, checked in one place for OSC messages and sidecar files.
 
 Both ways of asking give the same keys (`seconds`, `bars`, `bpm`, `beats_per_bar`, `variations`,
-`seed`, `temperature`, `output`); a DAW tool may send numbers as ints, floats or strings, so any
-of those is accepted when it holds a number of the right kind. Every refusal is one line.
+`seed`, `temperature`, `output`, `overwrite`); a DAW tool may send numbers as ints, floats or
+strings, so any of those is accepted when it holds a number of the right kind. Every refusal is
+one line, and quotes at most a little of what it refuses.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS, ModelConfig
+from .reasons import quoted
 
 DEFAULT_SECONDS = 10.0  # of continuation, when a request says nothing
 MAX_CONTINUATION_SECONDS = 600.0
+MAX_RENDER_SECONDS = 1200.0  # seconds x variations x stereo pairs of one request: the engine's
+# memory and its queue's time. 600 s x 16 variations took 335 s, 8.1 GB and 2.5 GB of disk on
+# 2 cores, holding every other request back; this budget is an eighth of that.
+MAX_SEED = 2**63 - 1  # what torch's generator takes
+_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off", ""})
 
 _NUMBER_KEYS: dict[str, type] = {
     "seconds": float,
@@ -25,7 +32,7 @@ _NUMBER_KEYS: dict[str, type] = {
     "seed": int,
     "temperature": float,
 }
-CONTINUE_KEYS = frozenset({*_NUMBER_KEYS, "output"})
+CONTINUE_KEYS = frozenset({*_NUMBER_KEYS, "output", "overwrite"})
 
 
 @dataclass(frozen=True)
@@ -36,19 +43,21 @@ class ContinueSettings:
     temperature: float = DEFAULT_TEMPERATURE
     output: str | None = None  # as given: the caller decides what a name or path means
     bpm: float | None = None  # the DAW's tempo, when the length was asked in bars
+    overwrite: bool = False  # may replace an existing file that Segue did not write
 
 
 def continue_settings(options: Mapping[str, object]) -> ContinueSettings:
     """Check and convert the options of one request; raise ValueError with the reason."""
     unknown = sorted(set(options) - CONTINUE_KEYS)
     if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(CONTINUE_KEYS))})")
+        known = ", ".join(sorted(CONTINUE_KEYS))
+        raise ValueError(f"unknown key {quoted(unknown[0])} (known: {known})")
     values = {
         key: number(key, options[key], kind) for key, kind in _NUMBER_KEYS.items() if key in options
     }
     output = options.get("output")
     if output is not None and (not isinstance(output, str) or not output.strip()):
-        raise ValueError(f"output must be a file name or path, not {output!r}")
+        raise ValueError(f"output must be a file name or path, not {quoted(output)}")
     seconds = continuation_seconds(
         values.get("seconds"),
         values.get("bars"),
@@ -62,6 +71,7 @@ def continue_settings(options: Mapping[str, object]) -> ContinueSettings:
         temperature=values.get("temperature", DEFAULT_TEMPERATURE),
         output=output,
         bpm=values.get("bpm"),
+        overwrite=flag("overwrite", options.get("overwrite", False)),
     )
 
 
@@ -97,24 +107,50 @@ def number(key: str, value: object, kind: type) -> int | float:
         except ValueError:
             value = None
     if not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{key} must be a number, not {given!r}")
+        raise ValueError(f"{key} must be a number, not {quoted(given)}")
     if kind is int:
         if value != int(value):
-            raise ValueError(f"{key} must be a whole number, not {given!r}")
+            raise ValueError(f"{key} must be a whole number, not {quoted(given)}")
         return int(value)
     return float(value)
 
 
+def flag(key: str, value: object) -> bool:
+    """A yes/no: OSC's true and false, 0 or 1, or the words true/false, yes/no, on/off."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"{key} must be true or false (1 or 0), not {quoted(value)}")
+
+
 def check_continuation(
-    config: ModelConfig, seconds: float, variations: int, temperature: float
+    config: ModelConfig,
+    seconds: float,
+    variations: int,
+    temperature: float,
+    seed: int | None = None,
+    channels: int = 2,
 ) -> None:
-    """What a model can be asked for; torch-free, so that `segue continue` refuses at once."""
+    """What a model can be asked for; torch-free, so that `segue continue` and the engine
+    refuse at once, before the model runs. `channels`: the clip's, where it is known."""
     if not 0 < seconds <= MAX_CONTINUATION_SECONDS:
         raise ValueError(f"seconds must be in (0, {MAX_CONTINUATION_SECONDS:g}], not {seconds:g}")
     if not 1 <= variations <= MAX_VARIATIONS:
         raise ValueError(f"variations must be 1 to {MAX_VARIATIONS}, not {variations}")
     if not 0 <= temperature <= 2:
         raise ValueError(f"temperature must be 0 to 2, not {temperature:g}")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, not {quoted(seed)}")
+    pairs = math.ceil(channels / 2)
+    if seconds * variations * pairs > MAX_RENDER_SECONDS:
+        per = f" x {pairs} stereo pairs" if pairs > 1 else ""
+        raise ValueError(
+            f"too much for one request: {seconds:g} s x {variations} variations{per} is more "
+            f"than {MAX_RENDER_SECONDS:g} s of audio; ask for fewer seconds or variations"
+        )
     if variations > 1 and config.variation_dim == 0:
         raise ValueError(
             "this model is deterministic (the original design has no variation source): "

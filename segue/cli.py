@@ -12,6 +12,8 @@ import click
 from segue import __version__
 from segue.engine.config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
 
+MIN_TOKEN_CHARS = 8  # a secret, not a placeholder: `--token " "` guards nothing
+
 
 class _Failure(click.ClickException):
     """A one-line reason, printed as `Error: ...` with exit status 1."""
@@ -132,12 +134,18 @@ def _model_options(function):
     type=click.Path(path_type=Path),
     help="Where to write it [next to INPUT as <name>.continuation.wav].",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace an existing output that Segue did not write (its own it replaces anyway).",
+)
 @_length_options
 @_model_options
 @_fail_clearly
 def continue_command(
     input_path,
     output,
+    overwrite,
     seconds,
     bars,
     bpm,
@@ -151,14 +159,17 @@ def continue_command(
     """Continue INPUT from its end; writes only the continuation, to place right after the clip."""
     from segue.engine.audio import read_audio
     from segue.engine.modelheader import model_path, read_header
+    from segue.engine.outputs import check_output, output_paths
     from segue.engine.requests import check_continuation
 
     length = _seconds(seconds, bars, bpm, beats_per_bar)
     model_file = model_path(model)
-    # the clip and the request before the network: refused before torch is loaded
+    # the clip, the request and the outputs before the network: refused before torch loads
     config = read_header(model_file).config
-    check_continuation(config, length, variations, temperature)
     audio = read_audio(input_path, tail_seconds=config.clip_tail_seconds)
+    check_continuation(config, length, variations, temperature, seed, audio.channels)
+    for path in output_paths(input_path, output, variations):
+        check_output(path, overwrite)
 
     from segue.engine.continuation import continue_file
     from segue.engine.device import resolve_device
@@ -166,7 +177,16 @@ def continue_command(
 
     loaded = load_model(model_file, resolve_device(device))
     paths = continue_file(
-        loaded, input_path, output, length, variations, seed, temperature, bpm=bpm, audio=audio
+        loaded,
+        input_path,
+        output,
+        length,
+        variations,
+        seed,
+        temperature,
+        bpm=bpm,
+        audio=audio,
+        overwrite=overwrite,
     )
     for path in paths:
         click.echo(path)
@@ -292,6 +312,10 @@ def serve(model, host, osc_port, watch, device, token, queue_limit) -> None:
 
     # what can be refused is refused before torch loads (seconds, and minutes on a slow machine)
     read_header(model_path(model))
+    if token is not None and (len(token.strip()) < MIN_TOKEN_CHARS or token != token.strip()):
+        raise _Failure(
+            f"a token must be at least {MIN_TOKEN_CHARS} characters, without spaces at its ends"
+        )
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(16)
         click.echo(f"listening beyond loopback: requests must carry  token {token}")
@@ -360,9 +384,14 @@ def _request(seconds, bars, bpm, beats_per_bar, seed, temperature, **more) -> di
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write it [next to INPUT as <name>.continuation.wav].",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Let the engine replace an existing output that Segue did not write.",
+)
 @_request_options
 @_engine_options
-def send(input_path, variations, output, host, port, timeout, token, **request) -> None:
+def send(input_path, variations, output, overwrite, host, port, timeout, token, **request) -> None:
     """Ask a running `segue serve` to continue INPUT; print the file(s) it wrote.
 
     For DAW scripts and hotkey tools: fast (no model to load), exit status 0 on success,
@@ -373,7 +402,10 @@ def send(input_path, variations, output, host, port, timeout, token, **request) 
     from segue.bridge.client import EngineClient, EngineError
 
     options = _request(
-        **request, variations=variations, output=str(output.resolve()) if output else None
+        **request,
+        variations=variations,
+        output=str(output.resolve()) if output else None,
+        overwrite=True if overwrite else None,
     )
     progress_bar = tqdm(total=1.0, bar_format="{l_bar}{bar}| {elapsed}", leave=False, disable=None)
     with progress_bar as bar:

@@ -23,9 +23,9 @@ from segue.engine.continuation import (
     continue_clip,
     continue_file,
     current_section,
-    output_paths,
 )
 from segue.engine.modelfile import LoadedModel
+from segue.engine.outputs import output_paths
 from segue.engine.requests import bars_to_seconds, continue_settings
 from segue.engine.tempo import ONSET_HOP, onset_envelope
 from segue.trainer.metrics import (

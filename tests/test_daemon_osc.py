@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import select
 import shutil
@@ -16,9 +18,11 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from conftest import file_digest, procedural_clip, write_clip
+from pythonosc.osc_message_builder import build_msg
 from serving import PATIENCE, SEGUE, Client, Daemon, wait_for
 
 import segue
+from segue.engine.protocol import ProtocolError, parse
 
 RATE = 44100
 
@@ -218,6 +222,17 @@ def test_beyond_loopback_needs_a_token_and_a_full_queue_says_busy(
             assert reply[0] == "/segue/error" and "needs its token" in reply[1][1]
             assert osc.ask("/segue/ping", "token", "wrong")[0] == "/segue/error"
             assert osc.ask("/segue/ping", "token", token)[0] == "/segue/pong"
+            with Client(osc.daemon_address) as target:  # no token: no reply to a port it names
+                osc.send("/segue/ping", "reply_port", target.port)
+                assert osc.receive()[1] == ["", TextWith("needs its token")]  # to its source
+                with pytest.raises(TimeoutError):
+                    target.receive(timeout=1.0)
+            for dgram in MALFORMED_BUNDLES:  # checked before the token is looked for
+                osc.socket.sendto(dgram, osc.daemon_address)
+                assert osc.receive()[0] == "/segue/error"  # from loopback: answered
+                started = time.monotonic()
+                assert osc.ask("/segue/ping", "token", token)[0] == "/segue/pong"
+                assert time.monotonic() - started < 1.0
 
             for job_id in range(4):  # one runs, one waits, the rest are refused
                 osc.send("/segue/continue", job_id, str(clip), "seconds", 60, "token", token,
@@ -310,3 +325,159 @@ def read_line(process: subprocess.Popen, timeout: float) -> str:
     ready, _, _ = select.select([process.stdout], [], [], timeout)
     assert ready, "no reply within the timeout"
     return process.stdout.readline().strip()
+
+
+NEGATIVE_SIZE_BUNDLE = b"#bundle\x00" + bytes(8) + b"\xff\xff\xff\xfc"  # sent python-osc spinning
+
+
+def bundle(*elements: bytes, timetag: bytes = bytes(8)) -> bytes:
+    return b"#bundle\x00" + timetag + b"".join(len(e).to_bytes(4, "big") + e for e in elements)
+
+
+PING = build_msg("/segue/ping", []).dgram
+MALFORMED_BUNDLES = [
+    NEGATIVE_SIZE_BUNDLE,
+    bundle(PING)[:-4],  # an element cut short: its size runs past the datagram
+    bundle(PING) + b"\x00\x00",  # a size cut short
+    b"#bundle\x00" + bytes(8) + (6).to_bytes(4, "big") + b"/a\x00\x00,\x00",  # not 4-aligned
+    bundle(bundle(bundle(bundle(bundle(PING))))),  # nested deeper than anyone means
+    bundle(),  # nothing in it
+    bundle(*[PING] * 65),  # more messages than one datagram may ask for
+    bundle(b"\x00\x00\x00\x00"),  # an element that is neither message nor bundle
+]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_no_datagram_can_stop_spin_or_flood_the_engine(engine: Daemon, client: Client) -> None:
+    logged = len(engine.log())
+    for dgram in MALFORMED_BUNDLES:
+        client.socket.sendto(dgram, engine.address)
+        address, [job_id, reason] = client.receive(timeout=PATIENCE)
+        assert (address, job_id) == ("/segue/error", "") and "\n" not in reason, reason
+        started = time.monotonic()
+        assert client.ask("/segue/ping", timeout=PATIENCE)[0] == "/segue/pong"
+        assert time.monotonic() - started < 1.0
+    before = cpu_seconds(engine.process.pid)
+    time.sleep(1.0)
+    assert cpu_seconds(engine.process.pid) - before < 0.3  # idle again, not spinning
+    assert len(engine.log()) - logged < 200 * len(MALFORMED_BUNDLES)  # a line each, at most
+
+
+def test_a_bundle_is_served_at_once_whatever_its_time_tag(client: Client) -> None:
+    far_future = (2**32 - 1).to_bytes(4, "big") + bytes(4)  # year 2106: python-osc would wait
+    client.socket.sendto(bundle(PING, PING, timetag=far_future), client.daemon_address)
+    assert [client.receive(timeout=PATIENCE)[0] for _ in range(2)] == ["/segue/pong"] * 2
+
+
+def test_every_bad_request_gets_one_error_and_no_traceback(
+    engine: Daemon, client: Client, clip: Path
+) -> None:
+    logged = len(engine.log())
+    huge = "x" * 20_000
+    requests = [
+        (build_msg("/segue/ping", ["reply_port", "abc"]).dgram, "", "reply_port must be a number"),
+        (build_msg("/segue/continue", ["big", "/" + huge]).dgram, "big", "cannot use the input"),
+        (build_msg("/segue/continue", [huge, str(clip), "seconds", huge]).dgram, huge, "seconds"),
+        (b"/seg\xffue\x00\x00\x00,\x00\x00\x00", "", "broken OSC message"),  # bad UTF-8
+        (b"/segue/ping\x00,s\x00\x00ab\xff\x00", "", "broken OSC message"),
+        (b"/segue/ping\x00,x\x00\x00", "", "unknown OSC type tag"),
+        (build_msg("/segue/continue", [1, str(clip), "seed", 1e30]).dgram, 1, "seed must be"),
+    ]
+    for dgram, job_id, reason in requests:
+        client.socket.sendto(dgram, engine.address)
+        reply = client.until_final()
+        assert reply[0] == "/segue/error" and reply[1][0] == job_id, reply[1][1][:200]
+        assert reply[1][1] == TextWith(reason) and len(reply[1][1]) <= 300
+        assert client.ask("/segue/ping")[0] == "/segue/pong"  # and nothing more came first
+    log = engine.log()[logged:]
+    assert "Traceback" not in log and huge not in log
+
+
+def test_an_existing_file_segue_did_not_write_is_never_replaced(
+    client: Client, clip: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker.wav"
+    marker.write_text("my own notes, named .wav by accident")
+    before = file_digest(marker)
+    refused = client.ask("/segue/continue", "m", str(clip), "seconds", 1, "output", str(marker))
+    assert refused == ("/segue/error", ["m", TextWith("Segue did not write it")])
+    assert file_digest(marker) == before
+    home = client.ask("/segue/continue", "h", str(clip), "seconds", 1, "output", "~/x.wav")
+    assert home == ("/segue/error", ["h", TextWith("must be absolute")])  # no ~ expanded
+
+    done = ("/segue/done", ["m", str(marker)])
+    yes = client.ask(
+        "/segue/continue", "m", str(clip), "seconds", 1, "output", str(marker), "overwrite", True
+    )
+    assert yes == done and sf.info(marker).frames == RATE
+    again = client.ask("/segue/continue", "m", str(clip), "seconds", 2, "output", str(marker))
+    assert again == done and sf.info(marker).frames == 2 * RATE  # Segue's own: replaced
+
+
+def test_what_would_fail_after_the_model_is_refused_before_it(
+    client: Client, clip: Path, tmp_path: Path
+) -> None:
+    finished = json.loads(client.ask("/segue/status")[1][0])
+    (tmp_path / "folder.wav").mkdir()
+    cases = [
+        (str(tmp_path / "folder.wav"), "it is a folder"),
+        (str(tmp_path / "no-such-folder" / "x.wav"), "does not exist"),
+        (str(tmp_path / ("n" * 300 + ".wav")), "name is longer than"),
+    ]
+    for output, reason in cases:
+        reply = client.ask("/segue/continue", 5, str(clip), "output", output)
+        assert reply == ("/segue/error", [5, TextWith(reason)])
+    for options, reason in (
+        (("seconds", 600, "variations", 16), "too much for one request"),
+        (("seed", -1), "seed must be a whole number from 0"),
+        (("overwrite", "perhaps"), "overwrite must be true or false"),
+    ):
+        reply = client.ask("/segue/continue", 6, str(clip), *options)
+        assert reply == ("/segue/error", [6, TextWith(reason)])
+    now = json.loads(client.ask("/segue/status")[1][0])
+    assert (now["finished"], now["failed"]) == (finished["finished"], finished["failed"])
+
+
+def test_a_burst_of_2000_pings_is_answered(client: Client) -> None:
+    client.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+    ping = build_msg("/segue/ping", []).dgram
+    for _ in range(2000):  # unpaced, from one socket
+        client.socket.sendto(ping, client.daemon_address)
+    answered = 0
+    with contextlib.suppress(TimeoutError):
+        while answered < 2000:
+            answered += client.receive(timeout=5.0)[0] == "/segue/pong"
+    assert answered >= 1900
+
+
+def test_a_request_without_the_token_is_answered_only_where_it_cannot_be_forged() -> None:
+    """Beyond loopback a source address can be forged, so a refusal there goes to nobody: the
+    engine is no reflector. (The tests send to 127.0.0.1 only, so this is the parser's word.)"""
+    for sender, reply_to in (
+        (("127.0.0.1", 5000), ("127.0.0.1", 5000)),
+        (("10.1.2.3", 5000), None),
+    ):
+        with pytest.raises(ProtocolError) as refused:
+            parse("/segue/ping", ("reply_port", 9, "token", "wrong"), sender, "the-token")
+        assert refused.value.reply_to == reply_to and "needs its token" in str(refused.value)
+    request = parse(
+        "/segue/ping", ("token", "the-token", "reply_port", 9), ("10.1.2.3", 5), "the-token"
+    )
+    assert request.reply_to == ("10.1.2.3", 9) and request.options == {}
+
+
+@pytest.mark.parametrize("token", [" ", "short", " padded-token "])
+def test_serve_refuses_a_token_that_guards_nothing(token: str) -> None:
+    result = subprocess.run(
+        [SEGUE, "serve", "--osc-port", "0", "--token", token],
+        capture_output=True, text=True, timeout=PATIENCE,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: a token must be at least 8 characters, without spaces at its ends"
+    )
