@@ -19,7 +19,8 @@ DEFAULT_SECONDS = 10.0  # of continuation, when a request says nothing
 MAX_CONTINUATION_SECONDS = 600.0
 MAX_RENDER_SECONDS = 1200.0  # seconds x variations x stereo pairs of one request: the engine's
 # memory and its queue's time. 600 s x 16 variations took 335 s, 8.1 GB and 2.5 GB of disk on
-# 2 cores, holding every other request back; this budget is an eighth of that.
+# 2 cores, holding every other request back; at the budget (600 s x 2 of a 44.1 kHz stereo
+# clip) segue continue peaked at 1.9 GB and took 31 s, for 318 MB of output.
 MAX_SEED = 2**63 - 1  # what torch's generator takes
 _TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off", ""})
 

@@ -135,6 +135,7 @@ def test_what_can_be_refused_is_refused_before_torch_loads(tmp_path: Path) -> No
     clip = write_clip(tmp_path / "c.wav", procedural_clip(3.0, 22050), 22050)
     not_a_model = tmp_path / "model.safetensors"
     not_a_model.write_text("hello")
+    (tmp_path / "marker.wav").write_text("a file of mine that Segue did not write")
     (tmp_path / "watch").mkdir()
     (tmp_path / "watch" / "inbox").write_text("a file where the inbox folder should go")
     taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -153,6 +154,11 @@ def test_what_can_be_refused_is_refused_before_torch_loads(tmp_path: Path) -> No
         (["continue", str(clip), "--bars", "4"], "--bpm"),
         (["continue", str(clip), "--model", "seed", "--variations", "2"], "deterministic"),
         (["continue", str(clip), "--temperature", "3"], "temperature must be 0 to 2"),
+        (["continue", str(clip), "--seed", "-1"], "seed must be a whole number from 0"),
+        (["continue", str(clip), "--seconds", "600", "--variations", "3"], "too much for one"),
+        (["continue", str(clip), "-o", str(tmp_path / "marker.wav")], "Segue did not write it"),
+        (["continue", str(clip), "-o", str(tmp_path / "gone" / "x.wav")], "does not exist"),
+        (["serve", "--osc-port", "0", "--token", " "], "a token must be at least 8"),
         (["serve", "--model", str(not_a_model)], "not a safetensors file"),
         (["serve", "--osc-port", str(taken.getsockname()[1])], "Address already in use"),
         (["serve", "--osc-port", "0", "--watch", str(tmp_path / "watch")], "as a watch folder"),
@@ -165,3 +171,20 @@ def test_what_can_be_refused_is_refused_before_torch_loads(tmp_path: Path) -> No
     for (args, words), message, torch_loaded in zip(refusals, lines[::2], lines[1::2], strict=True):
         assert words in message and torch_loaded == "False", (args, message, torch_loaded)
     taken.close()
+
+
+def test_an_output_segue_did_not_write_is_replaced_only_with_overwrite(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "take.wav", procedural_clip(4.0, 44100), 44100)
+    marker = tmp_path / "mine.wav"
+    marker.write_text("my own notes, named .wav by accident")
+    before = file_digest(marker)
+    refused = segue_here("continue", str(clip), "-o", str(marker), ok=False).stderr.strip()
+    assert refused == (
+        f"Error: cannot write '{marker}': it exists and Segue did not write it; choose another "
+        "name, or ask to overwrite it"
+    )
+    assert file_digest(marker) == before
+    segue_here("continue", str(clip), "-o", str(marker), "--seconds", "1", "--overwrite")
+    assert sf.info(marker).frames == 44100
+    segue_here("continue", str(clip), "-o", str(marker), "--seconds", "2")  # Segue's own now
+    assert sf.info(marker).frames == 2 * 44100

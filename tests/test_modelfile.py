@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import stat
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,9 @@ def test_round_trip_keeps_weights_config_and_metadata(saved: tuple[Path, SegueNe
             mine.latent, theirs.latent
         )
     assert not list(path.parent.glob("*.part"))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # as readable as audio Segue writes
 
 
 def _refused(path: Path, words: str) -> None:

@@ -57,6 +57,20 @@ def test_the_engines_reason_comes_back_as_one_line(engine: Daemon, tmp_path: Pat
     assert result.returncode == 1 and "bars with bpm" in result.stderr
 
 
+def test_send_replaces_a_file_segue_did_not_write_only_with_overwrite(
+    engine: Daemon, clip: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "mine.wav"
+    marker.write_bytes(b"my own bytes")
+    port = ("--port", str(engine.address[1]), "--seconds", "1", "-o", str(marker))
+    refused = send(str(clip), *port)
+    assert refused.returncode == 1 and "Segue did not write it" in refused.stderr
+    assert marker.read_bytes() == b"my own bytes"
+    replaced = send(str(clip), *port, "--overwrite")
+    assert replaced.returncode == 0 and replaced.stdout.strip() == str(marker)
+    assert sf.info(marker).frames == RATE
+
+
 def test_a_dead_engine_is_reported_at_once(clip: Path) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
