@@ -141,7 +141,9 @@ def _options(values: tuple) -> dict[str, OscValue]:
 def _carries(values: tuple, token: str) -> bool:
     """Whether the pair `token <token>` is anywhere in the message (compared in constant time)."""
     return any(
-        key == "token" and isinstance(given, str) and hmac.compare_digest(given, token)
+        key == "token"
+        and isinstance(given, str)
+        and hmac.compare_digest(given.encode(), token.encode())  # str: ASCII only
         for key, given in itertools.pairwise(values)
     )
 
@@ -220,7 +222,10 @@ class OscEndpoint:
                 dgram, sender = self._pending.get(timeout=0.1)
             except queue.Empty:
                 continue
-            self._datagram(dgram, sender)
+            try:
+                self._datagram(dgram, sender)
+            except Exception:  # a bug, not bad input: a traceback in the log, and serve on
+                log.exception("handling %d bytes from %s:%d", len(dgram), *sender)
         reader.join()
 
     def stop_listening(self) -> None:

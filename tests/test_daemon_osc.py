@@ -463,7 +463,7 @@ def test_a_request_without_the_token_is_answered_only_where_it_cannot_be_forged(
         (("10.1.2.3", 5000), None),
     ):
         with pytest.raises(ProtocolError) as refused:
-            parse("/segue/ping", ("reply_port", 9, "token", "wrong"), sender, "the-token")
+            parse("/segue/ping", ("reply_port", 9, "token", "wröng"), sender, "the-token")
         assert refused.value.reply_to == reply_to and "needs its token" in str(refused.value)
     request = parse(
         "/segue/ping", ("token", "the-token", "reply_port", 9), ("10.1.2.3", 5), "the-token"
