@@ -29,7 +29,7 @@ from .config import DEFAULT_TEMPERATURE
 from .loudness import SILENT_LUFS
 from .model import DECODER_REACH_FRAMES, PeriodChoice, Sampling
 from .modelfile import LoadedModel
-from .outputs import CONTINUATION_MARK, check_output, output_paths
+from .outputs import CONTINUATION_MARK, checked_outputs
 from .requests import check_continuation
 from .stereo import match_width, width_profile
 from .tempo import beat_lags, beat_seconds
@@ -351,14 +351,12 @@ def continue_file(
     `audio` is the clip when the caller read it already (its last `clip_tail_seconds`), so as to
     refuse a bad clip before loading the model. The outputs are checked before the model runs
     and again before they are written (a file may have appeared meanwhile): see `outputs.py`."""
-    paths = output_paths(Path(input_path), Path(output) if output else None, variations)
-    for path in paths:
-        check_output(path, overwrite)
+    where = (Path(input_path), Path(output) if output else None, variations, overwrite)
+    checked_outputs(*where)
     if audio is None:
         audio = read_audio(input_path, tail_seconds=loaded.config.clip_tail_seconds)
     results = continue_clip(loaded, audio, seconds, variations, seed, temperature, progress, bpm)
-    for path in paths:
-        check_output(path, overwrite)
+    paths = checked_outputs(*where)
     return [
         write_audio(path, samples, audio.rate, comment=CONTINUATION_MARK)
         for path, samples in zip(paths, results, strict=True)

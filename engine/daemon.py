@@ -25,7 +25,7 @@ from .audio import Audio
 from .continuation import continue_clip, continue_file
 from .jobs import BusyError, Job, Worker
 from .modelfile import LoadedModel, open_model
-from .outputs import check_output, output_paths
+from .outputs import checked_outputs
 from .protocol import DONE, ERROR, PONG, PROGRESS, STATUS, OscEndpoint, ProtocolError, Request
 from .reasons import quoted_path
 from .requests import ContinueSettings, check_continuation, continue_settings
@@ -82,8 +82,7 @@ class Daemon:
                 channels=1,  # at least one stereo pair: the clip's own count is checked later
             )
             output = _absolute(settings.output, "output") if settings.output else None
-            for path in output_paths(clip, output, settings.variations):
-                check_output(path, settings.overwrite)
+            checked_outputs(clip, output, settings.variations, settings.overwrite)
         except ValueError as error:
             raise ProtocolError(str(error)) from None
         reply_to, job_id = request.reply_to, request.id

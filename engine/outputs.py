@@ -41,6 +41,16 @@ def output_paths(input_path: Path, output: Path | None, variations: int) -> list
     return paths
 
 
+def checked_outputs(
+    input_path: Path, output: Path | None, variations: int, overwrite: bool = False
+) -> list[Path]:
+    """`output_paths`, each one checked: what every way of asking for a continuation calls."""
+    paths = output_paths(input_path, output, variations)
+    for path in paths:
+        check_output(path, overwrite)
+    return paths
+
+
 def check_output(path: Path, overwrite: bool = False) -> None:
     """Raise OutputError unless `path` can be written, and may be replaced if it exists."""
 

@@ -159,7 +159,7 @@ def continue_command(
     """Continue INPUT from its end; writes only the continuation, to place right after the clip."""
     from segue.engine.audio import read_audio
     from segue.engine.modelheader import model_path, read_header
-    from segue.engine.outputs import check_output, output_paths
+    from segue.engine.outputs import checked_outputs
     from segue.engine.requests import check_continuation
 
     length = _seconds(seconds, bars, bpm, beats_per_bar)
@@ -168,8 +168,7 @@ def continue_command(
     config = read_header(model_file).config
     audio = read_audio(input_path, tail_seconds=config.clip_tail_seconds)
     check_continuation(config, length, variations, temperature, seed, audio.channels)
-    for path in output_paths(input_path, output, variations):
-        check_output(path, overwrite)
+    checked_outputs(input_path, output, variations, overwrite)
 
     from segue.engine.continuation import continue_file
     from segue.engine.device import resolve_device
