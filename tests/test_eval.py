@@ -17,6 +17,7 @@ import scipy.signal
 from commands import segue_here
 from conftest import side_to_mid_db, write_clip
 
+from segue.engine.audio import resample
 from segue.engine.modelfile import open_model, save_model
 from segue.trainer import baselines, metrics
 from segue.trainer.evaluate import EVAL_RATE, cut_pairs, find_songs, is_training_song, model_names
@@ -168,6 +169,94 @@ def test_identical_variations_have_no_spread(rock) -> None:
         metrics.variation_spread([truth], truth, RATE)
 
 
+def test_a_band_limited_copy_fails_the_band_measure_at_the_songs_own_rate() -> None:
+    """What a 24 kHz model plays, cut at 12 kHz, looks like the truth at EVAL_RATE (11 kHz
+    Nyquist): the band measure is scored at the song's rate, where it fails."""
+    native = 44100
+    truth = generate_song(song_spec(3, style="rock"), 4.0, native)
+    cut = {hz: _low_passed(truth, hz, native) for hz in (8000, 12000)}
+    assert metrics.band_error(truth, truth, native) == 0.0
+    assert metrics.band_error(cut[8000], truth, native) > 2.0
+    assert metrics.band_error(cut[12000], truth, native) > 0.25
+    at_eval = [resample(x, native, RATE) for x in (truth, cut[12000])]
+    assert metrics.band_error(at_eval[1], at_eval[0], RATE) < 0.05
+    both = metrics.score_case(
+        metrics.Case(at_eval[0], at_eval[0], at_eval[1], RATE),
+        metrics.Case(truth, truth, cut[12000], native),
+    )
+    assert both["band_error"] == metrics.band_error(cut[12000], truth, native)
+    assert both["high_frequency_error"] == metrics.high_frequency_error(*at_eval[::-1], RATE)
+
+
+def test_a_noisy_copy_and_a_drone_fail_cleanliness_where_a_muffled_copy_passes(techno) -> None:
+    _, before, truth = techno
+    hiss = np.random.default_rng(0).normal(0, 0.02, truth.shape).astype(np.float32)  # -18 dB
+    assert metrics.flatness_error(truth, truth, RATE) == 0.0
+    assert metrics.flatness_error(truth + hiss, truth, RATE) > 2.0
+    assert metrics.flatness_error(_low_passed(truth, 8000, RATE), truth, RATE) < 0.1
+    drone = baselines.drone(before, truth.shape[1], RATE, _rng())
+    assert metrics.flatness_db(drone, RATE) > metrics.flatness_db(before, RATE) + 3.0
+
+
+def _low_passed(samples: np.ndarray, hz: float, rate: int) -> np.ndarray:
+    sections = scipy.signal.butter(8, hz, fs=rate, output="sos")
+    return scipy.signal.sosfilt(sections, samples).astype(np.float32)
+
+
+def _smooth_song(seconds: float, beat: float = 0.55) -> np.ndarray:
+    """Sustained chords (continuous phase, a new one each bar) over a soft kick on each beat:
+    no sample-to-sample jolt anywhere, so a cut between two of its beats would show."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    chords = np.array([(233.0, 293.0), (262.0, 311.0), (208.0, 277.0), (247.0, 370.0)])
+    bar = (t // (4 * beat)).astype(int) % len(chords)
+    phases = 2 * np.pi * np.cumsum(chords[bar], axis=0) / RATE
+    since = t % beat
+    kick = np.sin(2 * np.pi * 55 * since) * (1 - np.exp(-since / 0.004)) * np.exp(-since / 0.08)
+    mono = 0.12 * np.sin(phases).sum(axis=1) + 0.5 * kick
+    return np.stack([mono, mono]).astype(np.float32)
+
+
+def _jolt(samples: np.ndarray) -> float:
+    """The largest second difference of the mono mix: a click's signature."""
+    return float(np.abs(np.diff(metrics.mono(samples), 2)).max())
+
+
+def test_the_jukebox_rearranges_the_inputs_beats_without_a_click() -> None:
+    before = _smooth_song(8.0)
+    frames = round(LENGTH * RATE)
+    played = baselines.jukebox(before, frames, RATE, _rng())
+    assert played.shape == (2, frames)
+    assert np.array_equal(played, baselines.jukebox(before, frames, RATE, _rng()))
+    assert not np.allclose(
+        played, baselines.jukebox(before, frames, RATE, np.random.default_rng(1))
+    )
+    assert metrics.loudness(played, RATE) == pytest.approx(metrics.loudness(before, RATE), abs=0.1)
+    runs = baselines.jukebox_runs(before, frames, RATE, _rng())
+    assert len(runs) > 2 and sum(end - start for start, end in runs) == frames
+    cut = np.concatenate([before[:, start:end] for start, end in runs], axis=1)
+    assert _jolt(played) < 1.2 * _jolt(before) < 0.1 * _jolt(cut)  # the same runs, cut hard
+    silent = np.zeros_like(before)  # no beat at all: fixed segments, and silence stays silent
+    assert not baselines.jukebox(silent, frames, RATE, _rng()).any()
+
+
+def test_the_jukebox_is_newer_than_the_loop_and_as_clean_as_the_clip(ballad) -> None:
+    """Its variations are other orders of the same beats: each less of a copy than the loop
+    (procedural songs repeat themselves exactly, so by less than on real music), in time,
+    as clean as the clip, and joined to it at least as smoothly as the loop is."""
+    _, before, truth = ballad
+    loop = baselines.loop(before, truth.shape[1], RATE, _rng())
+    played = [
+        baselines.jukebox(before, truth.shape[1], RATE, np.random.default_rng(k)) for k in range(4)
+    ]
+    copy = [metrics.copy_score(x, before, RATE) for x in played]
+    looped = metrics.copy_score(loop, before, RATE)
+    assert max(copy) < looped and np.mean(copy) < looped - 0.05
+    for x in played:
+        assert metrics.flatness_error(x, before, RATE) < 1.0
+        assert metrics.tempo_error(x, before, RATE) < 2.0
+        assert metrics.seam_jump(x, before, RATE) < metrics.seam_jump(loop, before, RATE)
+
+
 def test_baselines_keep_the_input_loudness_and_the_loop_its_bar(rock) -> None:
     spec, before, truth = rock
     level = metrics.loudness(before, RATE)
@@ -284,11 +373,13 @@ def test_segue_eval_compares_models_and_baselines_in_one_run(tmp_path: Path) -> 
                         "--variations", "2", "--trained", "flag", "--statistic", "median",
                         "--json", "--report", str(report))  # fmt: skip
     results = json.loads(result.stdout)
-    systems = ["default", "trained", "silence", "noise", "drone", "loop", "truth"]
+    systems = ["default", "trained", "silence", "noise", "drone", "loop", "jukebox", "truth"]
     assert [s["name"] for s in results["systems"]] == systems
     rows = [line.split()[0] for line in result.stderr.splitlines() if line.strip()]
     assert all(name in rows for name in systems), result.stderr
-    assert re.search(r"mel ↓.*chroma ↑.*copy ≈T.*spread ↑", result.stderr)
+    assert re.search(r"mel ↓.*band ↓.*flatness ↓.*chroma ↑.*copy ≈T.*spread ↑", result.stderr)
+    native = ["band_error", "flatness_error", "loudness_difference"]
+    assert results["settings"]["native_rate_measures"] == native
     assert "median over pairs" in result.stderr
     assert len(results["pairs"]) == 2
     for pair in results["pairs"]:
@@ -298,6 +389,10 @@ def test_segue_eval_compares_models_and_baselines_in_one_run(tmp_path: Path) -> 
     assert by_name["silence"]["loudness_difference"]["mean"] > 20.0
     assert by_name["default"]["variation_spread"]["mean"] > 0.0
     assert by_name["loop"]["variation_spread"]["values"] == [None, None]
+    assert by_name["jukebox"]["variation_spread"]["mean"] > 0.0  # other orders of the beats
+    for measure in ("band_error", "flatness_error"):
+        assert by_name["truth"][measure]["mean"] == 0.0
+        assert by_name["noise"][measure]["mean"] > by_name["jukebox"][measure]["mean"]
     assert len(by_name["drone"]["frame_distance"]["values"]) == 2
     # Each variation alone, beside the mean over them: its own rows in the JSON and the table.
     each = {s["name"]: s["each_variation"] for s in results["systems"]}

@@ -1,10 +1,12 @@
 """`segue eval --report DIR`: what a person listens to and looks at, beside the numbers.
 
 DIR gets, per pair, `pairs/NN/` with the input and, for the truth and every system, its
-continuation (preceded by the input's last 2 s, so the join is heard) as mp3, and one picture
-of all their log-mel spectrograms side by side; then `distributions.png` (per measure, the
-values over pairs of each system), `results.json` (what `--json` prints) and `index.html`,
-which shows it all with audio players. Every file is written atomically.
+continuation (preceded by the input's last 2 s, so the join is heard) as mp3, at the song's
+rate as the systems played it, and one picture of all their log-mel spectrograms side by side,
+up to the song's Nyquist frequency (so that where a band-limited output stops shows); then
+`distributions.png` (per measure, the values over pairs of each system), `results.json` (what
+`--json` prints) and `index.html`, which shows it all with audio players. Every file is
+written atomically.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import librosa
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -25,11 +28,13 @@ from segue.engine.atomic import atomic_path
 from segue.engine.audio import write_audio
 from segue.engine.plots import save_figure
 
-from .evaluate import EVAL_RATE, Pair, Results
+from .evaluate import Pair, Results
 from .metrics import FLOOR_DB, log_mel
 
 LEAD_IN_S = 2.0  # of the input before each continuation in its audio file and picture
-_SHOWN = ("mel_distance", "frame_distance", "pulse_error", "chroma_similarity", "copy_score")
+_SHOWN = ("mel_distance", "frame_distance", "pulse_error", "chroma_similarity", "band_error",
+          "flatness_error", "copy_score")  # fmt: skip
+_TICKS_HZ = (100, 1000, 5000, 10000, 20000)  # the spectrograms' frequency axis, where in band
 
 
 class Report:
@@ -42,23 +47,18 @@ class Report:
         self.files = {name: f"{k:02d}-{_safe(name)}.mp3" for k, name in enumerate(systems)}
         self.pairs: list[dict] = []
 
-    def add_pair(
-        self,
-        number: int,
-        pair: Pair,
-        before: np.ndarray,
-        truth: np.ndarray,
-        outputs: dict[str, np.ndarray],
-    ) -> None:
+    def add_pair(self, number: int, pair: Pair, outputs: dict[str, np.ndarray]) -> None:
+        """The pair's files; `outputs` (each system's first) at the pair's rate."""
         folder = self.folder / "pairs" / f"{number + 1:02d}"
         folder.mkdir(parents=True, exist_ok=True)
-        lead_in = before[:, -round(LEAD_IN_S * EVAL_RATE) :]
-        write_audio(folder / "input.mp3", np.clip(before, -1.0, 1.0), EVAL_RATE)
+        before, rate = pair.before, pair.rate
+        lead_in = before[:, -round(LEAD_IN_S * rate) :]
+        write_audio(folder / "input.mp3", np.clip(before, -1.0, 1.0), rate)
         for name, output in outputs.items():
             joined = np.concatenate([lead_in, output], axis=1)
-            write_audio(folder / self.files[name], np.clip(joined, -1.0, 1.0), EVAL_RATE)
+            write_audio(folder / self.files[name], np.clip(joined, -1.0, 1.0), rate)
         picture = folder / "spectrograms.png"
-        plot_spectrograms(before, outputs, lead_in.shape[1], picture, _title(number, pair))
+        plot_spectrograms(before, outputs, rate, lead_in.shape[1], picture, _title(number, pair))
         self.pairs.append({"number": number, "pair": pair, "folder": folder.name})
 
     def finish(self, results: Results, summary: str) -> Path:
@@ -128,22 +128,32 @@ def _safe(name: str) -> str:
 
 
 def plot_spectrograms(
-    before: np.ndarray, outputs: dict[str, np.ndarray], lead_in: int, path: Path, title: str
+    before: np.ndarray,
+    outputs: dict[str, np.ndarray],
+    rate: int,
+    lead_in: int,
+    path: Path,
+    title: str,
 ) -> Path:
     """The input's log-mel spectrogram, then each system's (lead-in and continuation, the join
-    dashed), side by side on one colour scale."""
+    dashed), side by side on one colour scale, up to `rate`'s Nyquist frequency."""
     panels = [("input", before, None)] + [
-        (name, np.concatenate([before[:, -lead_in:], output], axis=1), lead_in / EVAL_RATE)
+        (name, np.concatenate([before[:, -lead_in:], output], axis=1), lead_in / rate)
         for name, output in outputs.items()
     ]
+    bands = 80
+    ticks = [hz for hz in _TICKS_HZ if hz < rate / 2]
+    centres = librosa.mel_frequencies(bands + 2, fmax=rate / 2)[1:-1]  # log_mel's bands'
+    positions = np.interp(ticks, centres, np.arange(bands)) + 0.5  # band k spans k to k + 1
+    labels = [f"{hz / 1000:g}k" if hz >= 1000 else f"{hz}" for hz in ticks]
     columns = min(4, len(panels))
     rows = math.ceil(len(panels) / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 2.6 * rows), squeeze=False)
     for axis in axes.flat[len(panels) :]:
         axis.remove()
     for axis, (name, samples, join) in zip(axes.flat, panels, strict=False):
-        spectrum = log_mel(samples, EVAL_RATE, 2048, 80)
-        seconds = samples.shape[1] / EVAL_RATE
+        spectrum = log_mel(samples, rate, 2048, bands)
+        seconds = samples.shape[1] / rate
         axis.imshow(
             spectrum,
             origin="lower",
@@ -157,7 +167,7 @@ def plot_spectrograms(
             axis.axvline(join, color="white", lw=1, ls="--")
         axis.set_title(name, fontsize=10)
         axis.set_xlabel("s", fontsize=8)
-        axis.set_yticks([])
+        axis.set_yticks(positions, labels, fontsize=7)
     figure.suptitle(title, fontsize=11)
     return save_figure(figure, path, dpi=70)
 

@@ -4,9 +4,11 @@ From a folder of songs (any formats `segue continue` reads), pairs are cut: an i
 same for every system) and the true continuation that followed it, at seeded positions spread
 over the songs, never where either part is near silence. Each model continues each input at the
 song's own rate, exactly as `segue continue` would (loudness matched, seam smoothed); the
-baselines (`baselines.py`) play their trivial continuations; everything is scored at one rate
-against the truth with the measures of `metrics.py`. A model file records the songs it trained
-on: a pair from one of them would flatter it, so such songs are refused, skipped or flagged.
+baselines (`baselines.py`) play their trivial continuations from the same input, at the same
+rate; everything is scored against the truth with the measures of `metrics.py`, at one rate,
+but for the top of the band, the grain and the loudness, scored at the song's own rate. A model
+file records the songs it trained on: a pair from one of them would flatter it, so such songs
+are refused, skipped or flagged.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .baselines import BASELINES, truth_of
 from .dataset import SILENT_WINDOW_RMS
 from .metrics import MEASURES, Case, score_case, variation_spread
 
-EVAL_RATE = 22050  # every system's output, the input and the truth are scored at this rate
+EVAL_RATE = 22050  # outputs, input and truth are scored at this rate (`native` measures: own)
 DEFAULT_SECONDS = 8.0  # of continuation
 CANDIDATE_STEP_S = 0.5  # pair starts are drawn from a grid this fine
 TRAINED_POLICIES = ("refuse", "skip", "flag")
@@ -60,13 +62,13 @@ class Pair:
 @dataclass
 class System:
     """Something that continues an input: a model or a baseline. `play` gives the outputs
-    at EVAL_RATE, as many as asked for when `varies`, else one."""
+    at the pair's rate, as many as asked for when `varies`, else one."""
 
     name: str
     kind: str  # "model" or "baseline"
     about: str
     varies: bool
-    play: Callable[[Pair, np.ndarray, int, int], list[np.ndarray]]  # pair, input@eval, K, seed
+    play: Callable[[Pair, int, int], list[np.ndarray]]  # pair, K, seed
 
 
 # --------------------------------------------------------------------------- songs and pairs
@@ -241,8 +243,8 @@ def model_system(name: str, loaded: LoadedModel, temperature: float) -> System:
         if part
     )
 
-    def play(pair: Pair, before: np.ndarray, variations: int, seed: int) -> list[np.ndarray]:
-        outputs = continue_clip(
+    def play(pair: Pair, variations: int, seed: int) -> list[np.ndarray]:
+        return continue_clip(
             loaded,
             Audio(pair.before, pair.rate),
             pair.seconds,
@@ -250,7 +252,6 @@ def model_system(name: str, loaded: LoadedModel, temperature: float) -> System:
             seed,
             temperature,
         )
-        return [resample(output, pair.rate, EVAL_RATE) for output in outputs]
 
     return System(name, "model", about, varies, play)
 
@@ -260,24 +261,30 @@ _BASELINE_ABOUT = {
     "noise": "baseline: white noise at the input's loudness",
     "drone": "baseline: noise with the mean spectrum and stereo image of the input's last 2 s",
     "loop": "baseline: the input's last bar (4 beats at its tempo) repeated",
+    "jukebox": "baseline: the input's own beats, each followed by its successor or a like beat's",
     "truth": "baseline: what really followed (the ceiling)",
 }
 
 
+VARYING_BASELINES = ("noise", "drone", "jukebox")
+
+
 def baseline_systems() -> list[System]:
-    """silence, noise, drone, loop and truth; noise and drone draw new noise per variation."""
+    """silence, noise, drone, loop, jukebox and truth, each made from the input at the song's
+    own rate, as a model is (so that a loop reaches as high as the song); noise and drone
+    draw new noise per variation, the jukebox a new order of beats."""
     systems = []
     for number, name in enumerate([*BASELINES, "truth"]):
-        varies = name in ("noise", "drone")
+        varies = name in VARYING_BASELINES
 
         def play(
-            pair: Pair, before: np.ndarray, variations: int, seed: int, name=name, number=number
+            pair: Pair, variations: int, seed: int, name=name, number=number, varies=varies
         ) -> list[np.ndarray]:
-            truth = resample(pair.truth, pair.rate, EVAL_RATE)
-            baseline = truth_of(truth) if name == "truth" else BASELINES[name]
+            baseline = truth_of(pair.truth) if name == "truth" else BASELINES[name]
             rng = np.random.default_rng([seed, number])
-            count = variations if name in ("noise", "drone") else 1
-            return [baseline(before, truth.shape[1], EVAL_RATE, rng) for _ in range(count)]
+            count = variations if varies else 1
+            frames = pair.truth.shape[1]
+            return [baseline(pair.before, frames, pair.rate, rng) for _ in range(count)]
 
         systems.append(System(name, "baseline", _BASELINE_ABOUT[name], varies, play))
     return systems
@@ -391,9 +398,9 @@ def _finite(values: list[float | None]) -> list[float | None]:
     return [v if v is not None and math.isfinite(v) else None for v in values]
 
 
-PairDone = Callable[[int, Pair, np.ndarray, np.ndarray, dict[str, np.ndarray]], None]
-"""Told, after each pair, its number, the pair, input and truth at EVAL_RATE, and each system's
-first output: what a report keeps."""
+PairDone = Callable[[int, Pair, dict[str, np.ndarray]], None]
+"""Told, after each pair, its number, the pair and each system's first output (at the pair's
+rate): what a report keeps."""
 
 
 def evaluate(
@@ -407,7 +414,8 @@ def evaluate(
     progress: bool = True,
 ) -> Results:
     """Every system continues every pair (K variations where it can); each output is scored
-    against the pair's truth, a pair's value being the mean over the variations."""
+    against the pair's truth, at EVAL_RATE and (the `native` measures) at the pair's rate, a
+    pair's value being the mean over the variations."""
     names = [m.name for m in MEASURES]
     values = {s.name: {name: [] for name in names} for s in systems}
     each_variation = {
@@ -430,8 +438,15 @@ def evaluate(
             firsts: dict[str, np.ndarray] = {}
             for system in systems:
                 bar.set_postfix_str(system.name, refresh=False)
-                outputs = system.play(pair, before, variations, seed + number)
-                scores = [score_case(Case(before, truth, output, EVAL_RATE)) for output in outputs]
+                native = system.play(pair, variations, seed + number)
+                outputs = [resample(output, pair.rate, EVAL_RATE) for output in native]
+                scores = [
+                    score_case(
+                        Case(before, truth, output, EVAL_RATE),
+                        Case(pair.before, pair.truth, played, pair.rate),
+                    )
+                    for output, played in zip(outputs, native, strict=True)
+                ]
                 for name in scores[0]:
                     values[system.name][name].append(float(np.mean([s[name] for s in scores])))
                 if system.name in each_variation:
@@ -441,10 +456,10 @@ def evaluate(
                 spread = variation_spread(outputs, truth, EVAL_RATE) if len(outputs) > 1 else None
                 values[system.name]["variation_spread"].append(spread and spread[0])
                 values[system.name]["spread_ratio"].append(spread and spread[1])
-                firsts[system.name] = outputs[0]
+                firsts[system.name] = native[0]
                 bar.update()
             if on_pair is not None:
-                on_pair(number, pair, before, truth, firsts)
+                on_pair(number, pair, firsts)
     return Results(settings or {}, pairs, systems, values, skipped or {}, each_variation)
 
 
@@ -487,6 +502,7 @@ def run(
         "seed": seed,
         "temperature": temperature,
         "rate": EVAL_RATE,
+        "native_rate_measures": [m.name for m in MEASURES if m.native],
         "trained": trained,
     }
     systems = [model_system(name, loaded, temperature) for name, loaded in models.items()]
@@ -526,10 +542,12 @@ def table(results: Results, statistic: str = "mean") -> str:
     column = max(9, *(len(m.label) + 3 for m in measures))
     settings = results.settings
     songs = len({pair.song for pair in results.pairs})
+    native = ", ".join(m.label for m in MEASURES if m.native)
     lines = [
         f"{len(results.pairs)} pairs from {songs} songs: {settings['input_seconds']:g} s of "
         f"input, {settings['seconds']:g} s continued, {settings['variations']} variation(s), "
-        f"scored at {EVAL_RATE} Hz; {statistic} over pairs",
+        f"scored at {EVAL_RATE} Hz ({native} at each song's own); "
+        f"{statistic} over pairs",
         "system".ljust(width) + "".join(f"{m.label} {m.arrow}".rjust(column) for m in measures),
         "".ljust(width) + "".join(m.unit.rjust(column) for m in measures),
     ]

@@ -36,6 +36,10 @@ PULSE_FLOOR = 0.05  # added to both pulse clarities, so a pulseless truth does n
 CHROMA_FFT = 4096  # 5.4 Hz bins at 22.05 kHz: semitones apart from about 90 Hz up
 HIGH_HZ = 3000.0  # "high frequencies" start here: presence, cymbals, air
 HIGH_FLOOR = 1e-6  # -60 dB: the smallest high-frequency share told apart
+BAND_HZ = 10000.0  # "the top of the band": what a 24 kHz model (12 kHz Nyquist) barely reaches
+BAND_FLOOR = 1e-7  # the smallest share above BAND_HZ told apart (silence: not -inf)
+FLATNESS_HZ = (100.0, 5000.0)  # where grain shows: notes' partials, not the air above them
+FLATNESS_FRAME_S = 0.046  # FFT length, rounded to a power of two: 1024 at 22.05, 2048 at 44.1 kHz
 SEAM_CONTEXT_S = 1.0  # audio each side of the join that the seam measure looks at
 SEAM_FFT = 512
 COPY_SEGMENT_S = 2.0  # stretches of the prediction matched against the input
@@ -149,15 +153,35 @@ def pulse_clarity(samples: np.ndarray, rate: int) -> float:
 
 
 @_memoised
-def high_share(samples: np.ndarray, rate: int) -> float:
-    """The share of the power above HIGH_HZ (floored at HIGH_FLOOR)."""
+def high_share(
+    samples: np.ndarray, rate: int, hz: float = HIGH_HZ, floor: float = HIGH_FLOOR
+) -> float:
+    """The share of the power above `hz` (floored at `floor`)."""
     y = mono(samples)
     power = np.abs(librosa.stft(y, n_fft=2048, hop_length=512)) ** 2
     frequencies = librosa.fft_frequencies(sr=rate, n_fft=2048)
     total = float(power.sum())
     if total <= 0:
-        return HIGH_FLOOR
-    return max(HIGH_FLOOR, float(power[frequencies >= HIGH_HZ].sum()) / total)
+        return floor
+    return max(floor, float(power[frequencies >= hz].sum()) / total)
+
+
+@_memoised
+def flatness_db(samples: np.ndarray, rate: int) -> float:
+    """How noise-like the sound is: the median over frames of the spectral flatness (geometric
+    over arithmetic mean of the power, in dB) between 100 Hz and 5 kHz. 0 dB is white noise;
+    notes, whose partials stand far above what lies between them, are well below (real music:
+    -13 to -25 dB; noise shaped to its spectrum, 3 to 5 dB above that). The FFT spans the same
+    time (FLATNESS_FRAME_S) at every rate, so the figure means the same at 22.05 and at
+    48 kHz; power is floored at FLOOR_DB."""
+    n_fft = 2 ** round(math.log2(FLATNESS_FRAME_S * rate))
+    spectrum = np.abs(librosa.stft(mono(samples), n_fft=n_fft, hop_length=n_fft // 4))
+    frequencies = librosa.fft_frequencies(sr=rate, n_fft=n_fft)
+    band = (frequencies >= FLATNESS_HZ[0]) & (frequencies <= FLATNESS_HZ[1])
+    flatness = librosa.feature.spectral_flatness(
+        S=spectrum[band] / (n_fft / 2), power=2.0, amin=10.0 ** (FLOOR_DB / 10.0)
+    )
+    return float(10.0 * np.log10(np.median(flatness)))
 
 
 @_memoised
@@ -258,6 +282,25 @@ def high_frequency_error(prediction: np.ndarray, truth: np.ndarray, rate: int) -
     return abs(10.0 * math.log10(high_share(prediction, rate) / high_share(truth, rate)))
 
 
+def band_error(prediction: np.ndarray, truth: np.ndarray, rate: int) -> float:
+    """Does it reach the top of the band: |difference| in decades between the shares of power
+    above 10 kHz of the prediction and the truth, at the song's own rate. A model that
+    makes 24 kHz audio stops dead at 12 kHz, where a 44.1 kHz song still has cymbals and air
+    to 16-20 kHz; at 22.05 kHz (the other measures' rate) nobody would hear the difference."""
+    return abs(
+        math.log10(high_share(prediction, rate, BAND_HZ, BAND_FLOOR))
+        - math.log10(high_share(truth, rate, BAND_HZ, BAND_FLOOR))
+    )
+
+
+def flatness_error(prediction: np.ndarray, truth: np.ndarray, rate: int) -> float:
+    """Is it as clean as the truth: |difference| in dB of the median spectral flatness over
+    100 Hz-5 kHz (`flatness_db`), at the song's own rate. Grainy, noisy output is flatter
+    than music (noise shaped to the clip's spectrum: several dB); so is silence. Absolute, so
+    that a grainy pair and an over-tonal one cannot cancel in the mean over pairs."""
+    return abs(flatness_db(prediction, rate) - flatness_db(truth, rate))
+
+
 def chroma_similarity(prediction: np.ndarray, truth: np.ndarray, rate: int) -> float:
     """Same harmony: the cosine between the mean-removed mean chromas (pitch-class profiles)
     of prediction and truth. 1 is the same chords and key, a transposed copy scores lower,
@@ -268,7 +311,9 @@ def chroma_similarity(prediction: np.ndarray, truth: np.ndarray, rate: int) -> f
 
 
 def loudness_difference(prediction: np.ndarray, truth: np.ndarray, rate: int) -> float:
-    """As loud as the truth: |LUFS(prediction) - LUFS(truth)| in dB (LU)."""
+    """As loud as the truth: |LUFS(prediction) - LUFS(truth)| in dB (LU). Scored at the song's
+    rate, where every system's loudness was matched: white noise brought there to the input's
+    loudness loses half its power, and 3 LU, when resampled to 22.05 kHz."""
     return abs(loudness(prediction, rate) - loudness(truth, rate))
 
 
@@ -356,6 +401,7 @@ class Measure:
     function: Callable[[np.ndarray, np.ndarray, int], float] | None  # (prediction, reference)
     reference: str  # "truth" or "before": what the prediction is compared with
     what: str  # one line: what it catches
+    native: bool = False  # scored at the song's own rate (as played), not at one for all
 
     @property
     def arrow(self) -> str:
@@ -381,10 +427,15 @@ MEASURES: tuple[Measure, ...] = (
             "|log2| of pulse clarity relative to the truth's: no beat fails"),
     Measure("high_frequency_error", "highs", "dB", "lower", high_frequency_error, "truth",
             "share of power above 3 kHz vs the truth's: muffled output fails"),
+    Measure("band_error", "band", "dec", "lower", band_error, "truth",
+            "share of power above 10 kHz vs the truth's, at the song's rate", native=True),
+    Measure("flatness_error", "flatness", "dB", "lower", flatness_error, "truth",
+            "spectral flatness (100 Hz-5 kHz) vs the truth's, at the song's rate: grain",
+            native=True),
     Measure("chroma_similarity", "chroma", "cos", "higher", chroma_similarity, "truth",
             "harmony (mean-removed chroma) like the truth's"),
     Measure("loudness_difference", "loud", "LU", "lower", loudness_difference, "truth",
-            "|loudness - the truth's|"),
+            "|loudness - the truth's|, at the song's rate (where it was matched)", native=True),
     Measure("seam_jump", "seam", "x", "lower", seam_jump, "before",
             "spectral jump at the join, in units of the input's own flux"),
     Measure("copy_score", "copy", "corr", "truth", copy_score, "before",
@@ -396,6 +447,11 @@ MEASURES: tuple[Measure, ...] = (
 )  # fmt: skip
 
 
-def score_case(case: Case) -> dict[str, float]:
-    """Every per-continuation measure of one case."""
-    return {m.name: m.score(case) for m in MEASURES if m.per_continuation}
+def score_case(case: Case, native: Case | None = None) -> dict[str, float]:
+    """Every per-continuation measure of one case; the `native` measures score `native`, the
+    same continuation at the song's own rate, where one is given."""
+    return {
+        m.name: m.score(native if m.native and native is not None else case)
+        for m in MEASURES
+        if m.per_continuation
+    }
