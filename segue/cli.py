@@ -307,7 +307,7 @@ def serve(model, host, osc_port, watch, device, token, queue_limit) -> None:
 
     from segue.engine.modelheader import model_path, read_header
     from segue.engine.protocol import OscEndpoint, is_loopback
-    from segue.engine.watchfolder import make_watch_folders
+    from segue.engine.watchfolder import hold_watch_folder, make_watch_folders
 
     # what can be refused is refused before torch loads (seconds, and minutes on a slow machine)
     read_header(model_path(model))
@@ -321,6 +321,7 @@ def serve(model, host, osc_port, watch, device, token, queue_limit) -> None:
     endpoint = OscEndpoint(host, osc_port, token)
     if watch:
         make_watch_folders(watch)
+        hold_watch_folder(watch)  # a second engine on one folder is refused before torch loads
 
     from segue.engine.daemon import Daemon, ServeOptions
     from segue.engine.device import resolve_device
