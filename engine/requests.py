@@ -107,6 +107,8 @@ def number(key: str, value: object, kind: type) -> int | float:
             value = float(value.strip())
         except ValueError:
             value = None
+    if isinstance(value, int) and not _fits_a_float(value):
+        raise ValueError(f"{key} is too large: {quoted(given)}")
     if not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{key} must be a number, not {quoted(given)}")
     if kind is int:
@@ -114,6 +116,16 @@ def number(key: str, value: object, kind: type) -> int | float:
             raise ValueError(f"{key} must be a whole number, not {quoted(given)}")
         return int(value)
     return float(value)
+
+
+def _fits_a_float(value: int) -> bool:
+    """A sidecar's JSON may hold an int of 400 digits: math.isfinite and every sum with a
+    float raise OverflowError on it (not a ValueError: an internal error, with a traceback)."""
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def flag(key: str, value: object) -> bool:

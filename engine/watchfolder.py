@@ -14,11 +14,12 @@ A clip is read only once its writer is done: Linux reports the writer closing th
 opened or written and not closed waits for that, or for some seconds without a write: a slow
 export pauses); elsewhere a file is done when its size and time have not changed for a moment.
 A clip renamed into inbox/ is complete at once. A clip whose audio or sidecar did not read, and
-that was not renamed in (a writer may close a clip and open it again to append), is retried once
-it has been quiet for longer; any other reason is final at once. Clips stay in `inbox/` until
-they are finished, so a crash or restart loses nothing: on start the folder is scanned again,
-and the journal tells which clip's outputs were already delivered (it goes to done/) and which
-clip the engine stopped in twice (failed/).
+that was not renamed in (a writer may close a clip and open it again to append), is watched a
+little longer: it is tried again only if it changed since it was read, else it fails with that
+reason (the same bytes would fail the same way); any other reason is final at once.
+Clips stay in `inbox/` until they are finished, so a crash or restart loses nothing: on start
+the folder is scanned again, and the journal tells which clip's outputs were already delivered
+(it goes to done/) and which clip the engine stopped in twice (failed/).
 One engine watches a folder at a time: it holds `DIR/.segue-lock`.
 """
 
@@ -30,6 +31,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import sys
 import threading
 import time
@@ -61,6 +63,7 @@ SUBMIT_WAIT_SECONDS = 0.5  # how long one try to queue a clip waits when the que
 MAX_ATTEMPTS = 2  # times the engine may stop in the middle of one clip before it is failed
 JOURNAL = ".segue-journal.json"  # clip name -> jobs started on it and not finished, outputs
 LOCK = ".segue-lock"  # held by the one engine that watches the folder
+MAX_SIDECAR_BYTES = 16 * 2**20  # a sidecar is a few keys; more is not read into memory
 
 ContinueInto = Callable[[Path, Path, ContinueSettings, Callable[[float], None]], list[Path]]
 Submit = Callable[[Job, float], None]
@@ -126,7 +129,8 @@ class WatchFolder:
         self._stopping = threading.Event()
         self._candidates: dict[Path, _Candidate] = {}
         self._claimed: set[Path] = set()  # queued or running: never taken twice
-        self._retry: set[Path] = set()  # failed once while perhaps still growing
+        self._retry: dict[Path, _Failure] = {}  # failed once while perhaps still growing
+        self._moving = threading.RLock()  # one move out of inbox/ at a time: names stay free
         self._stuck: dict[Path, tuple] = {}  # finished but could not be moved out of inbox/
         self._observer = _observer()
         self._observer.schedule(_Events(self), str(self.inbox), recursive=False)
@@ -195,7 +199,10 @@ class WatchFolder:
                 self._scan()
                 last_scan = time.monotonic()
             for path, complete in self._ready():
-                self._queue(path, complete)
+                if self._unchanged_since_it_failed(path):
+                    self._give_up(path)
+                else:
+                    self._queue(path, complete)
 
     def _ready(self) -> list[tuple[Path, bool]]:
         """The clips to take now, oldest first, each with whether it was known complete."""
@@ -218,6 +225,23 @@ class WatchFolder:
                         self._claimed.add(path)
                         ready.append((candidate.quiet_since, path, candidate.renamed))
         return [(path, complete) for _, path, complete in sorted(ready)]
+
+    def _unchanged_since_it_failed(self, clip: Path) -> bool:
+        with self._lock:
+            failure = self._retry.get(clip)
+        return failure is not None and self._signature(clip) == failure.signature
+
+    def _give_up(self, clip: Path) -> None:
+        """A clip that failed to read and has not changed since: it was complete, and bad.
+        (Its journal entry went when it failed: the journal stays the model thread's.)"""
+        with self._lock:
+            reason = self._retry.pop(clip).reason
+        log.info("%s: unchanged since it failed: %s", quoted(clip.name), reason)
+        try:
+            self._fail(clip, reason)
+        except OSError as error:
+            log.warning("%s", one_line(str(error)))
+        self._release(clip)
 
     def _signature(self, clip: Path) -> tuple | None:
         """What changes while a clip or its sidecar is still being written; None: it is gone.
@@ -243,7 +267,11 @@ class WatchFolder:
     # --- one clip's job -------------------------------------------------------------------
 
     def _job(self, clip: Path, complete: bool) -> Job:
+        read_as: tuple | None = None  # the clip's and its sidecar's signature when it was read
+
         def run(progress: Callable[[float], None]) -> str:
+            nonlocal read_as
+            read_as = self._signature(clip)
             if clip.is_symlink() and not clip.exists():
                 raise ValueError("it is a link to nothing (its target is gone, or links loop)")
             settings = _read_sidecar(clip)
@@ -257,13 +285,13 @@ class WatchFolder:
         def failed(reason: str) -> None:
             if not job.cancelled and self._may_still_be_growing(clip, complete, job.error):
                 log.info(
-                    "%s: will try again once it has been quiet for %g s",
+                    "%s: will try again if it changes before %g s pass without a change",
                     quoted(clip.name),
                     RETRY_QUIET_SECONDS,
                 )
                 self._journal_remove(clip.name)
                 with self._lock:
-                    self._retry.add(clip)
+                    self._retry[clip] = _Failure(read_as, reason)
                 self._release(clip)
                 self.notice(clip, closed=False)
                 return
@@ -300,7 +328,7 @@ class WatchFolder:
     ) -> bool:
         """A clip read before its writer was done fails to read (its audio, or its sidecar's
         JSON): one not known complete (renamed in) gets one more try once it has been quiet for
-        longer. Any other reason, and a second failure, is final."""
+        longer, if it changes. Any other reason, and a second failure, is final."""
         if complete or not isinstance(error, (AudioError, _SidecarJSONError)):
             return False
         with self._lock:
@@ -312,17 +340,22 @@ class WatchFolder:
                 "%s: failed (%s) and is gone from inbox/", quoted(clip.name), one_line(reason)
             )
             return
-        kept = self._move_out(clip, self.failed)
-        with atomic_path(kept.with_name(f"{kept.stem}.error.txt")) as temp:
-            temp.write_text(one_line(f"{clip.name}: {reason}") + "\n", encoding="utf-8")
+        with self._moving:  # the note's name is free until it is written
+            kept = self._move_out(clip, self.failed)
+            with atomic_path(kept.with_name(f"{kept.stem}.error.txt")) as temp:
+                temp.write_text(one_line(f"{clip.name}: {reason}") + "\n", encoding="utf-8")
 
     def _move_out(self, clip: Path, folder: Path) -> Path:
         """Move the clip (and its sidecar) to `folder` under a name not yet taken there."""
+        with self._moving:
+            return self._move_out_now(clip, folder)
+
+    def _move_out_now(self, clip: Path, folder: Path) -> Path:
         target = _free_name(folder, clip)
         sidecar = _sidecar(clip)
         try:
             _move(clip, target)
-            if sidecar.exists():
+            if os.path.lexists(sidecar):
                 self._take_sidecar(clip, sidecar, target.with_suffix(".json"))
         except OSError as error:
             signature = self._signature(clip)
@@ -333,20 +366,21 @@ class WatchFolder:
         return target
 
     def _take_sidecar(self, clip: Path, sidecar: Path, beside: Path) -> None:
-        """Move the sidecar beside the clip; copy it while another clip in inbox/ uses it too."""
-        if any(
+        """Move the sidecar beside the clip; copy it while another clip in inbox/ uses it too
+        (a plain file only: a link could lead to /dev/zero; it leaves with the last clip)."""
+        if not any(
             other != clip and is_clip(other) and _sidecar(other) == sidecar
             for other in self.inbox.iterdir()
         ):
+            _move(sidecar, beside)
+        elif stat.S_ISREG(os.lstat(sidecar).st_mode):
             with atomic_path(beside) as temp:
                 shutil.copyfile(sidecar, temp)
-        else:
-            _move(sidecar, beside)
 
     def _finish(self, clip: Path) -> None:
         self._journal_remove(clip.name)
         with self._lock:
-            self._retry.discard(clip)
+            self._retry.pop(clip, None)
         self._release(clip)
 
     def _release(self, clip: Path) -> None:
@@ -440,7 +474,11 @@ def _move(source: Path, target: Path) -> None:
     the next clip's arrival among them, waits behind it. A link is moved as the link."""
     try:
         os.link(source, target, follow_symlinks=False)
+    except FileExistsError:
+        raise  # the name was taken meanwhile, by someone else: never replaced
     except OSError:  # no hard links here (another file system, FAT): a plain move
+        if os.path.lexists(target):
+            raise FileExistsError(f"{target.name} exists in {target.parent.name}/") from None
         shutil.move(source, target)
         return
     source.unlink()
@@ -484,16 +522,23 @@ class _SidecarJSONError(ValueError):
     """A sidecar that is not JSON (yet): perhaps its writer was not done."""
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """Why a clip that may still have been growing failed, and what it was when it was read."""
+
+    signature: tuple | None
+    reason: str
+
+
 def _read_sidecar(clip: Path) -> ContinueSettings:
     sidecar = _sidecar(clip)
-    if not sidecar.exists():
+    if not os.path.lexists(sidecar):
         return continue_settings({})
+    data = _sidecar_bytes(sidecar)  # a link to nothing is refused: the clip meant to have one
     try:
-        text = sidecar.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ValueError(f"cannot read its sidecar {sidecar.name}: {error.strerror}") from None
-    try:
-        options = json.loads(text)
+        options = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ValueError(f"its sidecar {sidecar.name} is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as error:
         raise _SidecarJSONError(f"its sidecar {sidecar.name} is not JSON ({error})") from None
     if not isinstance(options, dict):
@@ -502,6 +547,26 @@ def _read_sidecar(clip: Path) -> ContinueSettings:
         return continue_settings(options)
     except ValueError as error:
         raise ValueError(f"its sidecar {sidecar.name}: {error}") from None
+
+
+def _sidecar_bytes(sidecar: Path) -> bytes:
+    """A sidecar's bytes, when it is a plain file of at most MAX_SIDECAR_BYTES. Opened without
+    blocking and then checked: a FIFO would stop the model's thread until someone wrote to it,
+    and a link to /dev/zero would fill its memory."""
+
+    def refuse(why: str) -> ValueError:
+        return ValueError(f"cannot read its sidecar {quoted(sidecar.name)}: {why}")
+
+    try:
+        with open(os.open(sidecar, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise refuse("not a plain file")
+            data = file.read(MAX_SIDECAR_BYTES + 1)
+    except OSError as error:
+        raise refuse(error.strerror or str(error)) from None
+    if len(data) > MAX_SIDECAR_BYTES:
+        raise refuse(f"larger than {MAX_SIDECAR_BYTES // 2**20} MB")
+    return data
 
 
 class _Events(FileSystemEventHandler):

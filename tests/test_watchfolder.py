@@ -160,22 +160,25 @@ def summaries(daemon: Daemon, name: str) -> list[str]:
     return [re.search(r" -> (.*) \(clip in", line).group(1) for line in job_lines(daemon, name)]
 
 
-@pytest.mark.skipif(not HAS_FFMPEG, reason="ffmpeg/ffprobe not on PATH (install ffmpeg)")
 def test_two_clips_of_one_stem_get_two_outputs(engine: Daemon, watch: Path, tmp_path: Path) -> None:
+    """song.wav and song.m4a (song.flac where ffmpeg, which reads m4a, is not installed)."""
     wav = write_clip(tmp_path / "song.wav", procedural_clip(6.0, RATE, "techno", 20), RATE)
-    m4a = tmp_path / "song.m4a"
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-i", wav, "-c:a", "aac", "-b:a", "128k", m4a],
-        check=True, timeout=PATIENCE,
-    )  # fmt: skip
+    other = tmp_path / ("song.m4a" if HAS_FFMPEG else "song.flac")
+    if HAS_FFMPEG:
+        subprocess.run(
+            ["ffmpeg", "-nostdin", "-v", "error", "-i", wav, "-c:a", "aac", "-b:a", "128k", other],
+            check=True, timeout=PATIENCE,
+        )  # fmt: skip
+    else:
+        write_clip(other, procedural_clip(6.0, RATE, "techno", 20), RATE)
     write_clip(wav, procedural_clip(6.0, RATE, "techno", 21), RATE)  # another song
-    for clip in (wav, m4a):
+    for clip in (wav, other):
         drop(watch / "inbox", clip.name, clip.read_bytes())
-    for clip in (wav, m4a):
+    for clip in (wav, other):
         wait_for((watch / "done" / clip.name).exists, engine.process)
         assert (watch / "done" / clip.name).read_bytes() == clip.read_bytes()
-    wait_for(lambda: job_lines(engine, "song.m4a") and job_lines(engine, "song.wav"))
-    written = summaries(engine, "song.wav") + summaries(engine, "song.m4a")
+    wait_for(lambda: job_lines(engine, other.name) and job_lines(engine, "song.wav"))
+    written = summaries(engine, "song.wav") + summaries(engine, other.name)
     assert sorted(written) == ["song-2.continuation.wav", "song.continuation.wav"]
     first, second = (sf.read(watch / "outbox" / name)[0] for name in written)
     assert first.shape == second.shape == (10 * RATE, 2) and not np.allclose(first, second)
@@ -218,27 +221,83 @@ def test_one_sidecar_serves_every_clip_of_its_stem(engine: Daemon, watch: Path) 
     assert not list(inbox.glob("twin*"))  # each sidecar left inbox/ with its last clip
 
 
-def test_only_a_clip_that_may_have_been_incomplete_is_tried_again(
+def test_only_a_clip_that_changed_after_it_failed_is_tried_again(
     engine: Daemon, watch: Path, tmp_path: Path
 ) -> None:
     """A hard link made into inbox/ is reported as created, never as closed: not known to be
-    complete. A clip or sidecar that did not read may have been half written, and is tried
-    again; a sidecar that reads but says something wrong fails at once."""
+    complete. A clip or sidecar that did not read may have been half written: it is tried
+    again if it changes, and fails with its reason once it has not changed for a while (the
+    same bytes fail the same way); a sidecar that reads but says something wrong fails at once.
+    """
     cases = {
-        "linked-noise.wav": (b"not audio yet" * 100, None, 2, "cannot read"),
-        "linked-half.wav": (wav_bytes(seed=23), '{"bars": 4, "bp', 2, "not JSON"),
-        "linked-bars.wav": (wav_bytes(seed=24), '{"bars": 4}', 1, "bars with bpm"),
+        "linked-noise.wav": (b"not audio yet" * 100, None, "cannot read"),
+        "linked-half.wav": (wav_bytes(seed=23), '{"bars": 4, "bp', "not JSON"),
+        "linked-bars.wav": (wav_bytes(seed=24), '{"bars": 4}', "bars with bpm"),
     }
-    for name, (data, sidecar, _, _) in cases.items():
+    whole = wav_bytes(seed=28)
+    for name, data, sidecar in [
+        *((name, data, sidecar) for name, (data, sidecar, _) in cases.items()),
+        ("linked-grows.wav", whole[:3000], None),  # the rest comes once it has failed
+    ]:
         if sidecar is not None:
             (watch / "inbox" / Path(name).with_suffix(".json")).write_text(sidecar)
         (tmp_path / name).write_bytes(data)
         os.link(tmp_path / name, watch / "inbox" / name)
-    for name, (_, _, attempts, reason) in cases.items():
+    wait_for(lambda: job_lines(engine, "linked-grows.wav"), engine.process)
+    with open(watch / "inbox" / "linked-grows.wav", "ab") as export:
+        export.write(whole[3000:])
+    wait_for(lambda: len(job_lines(engine, "linked-grows.wav")) == 2, engine.process)
+    assert (watch / "done" / "linked-grows.wav").read_bytes() == whole
+    for name, (_, _, reason) in cases.items():
         error = watch / "failed" / f"{Path(name).stem}.error.txt"
         wait_for(error.exists, engine.process)
         assert reason in error.read_text()
-        assert len(job_lines(engine, name)) == attempts, name
+        assert len(job_lines(engine, name)) == 1, name  # attempted once
+    for name in ("linked-noise.wav", "linked-half.wav"):  # watched, unchanged, failed
+        assert f"'{name}': unchanged since it failed" in engine.log()
+
+
+def test_a_sidecar_that_cannot_be_read_fails_its_clip_in_words(
+    engine: Daemon, watch: Path, tmp_path: Path
+) -> None:
+    """A FIFO stopped the model's thread until someone wrote to it, a link to /dev/zero grew the
+    engine by gigabytes, a 400-digit seed and a deep nesting were internal errors with a
+    traceback; a request beyond the budget is refused before the model runs."""
+    inbox = watch / "inbox"
+    os.mkfifo(inbox / "fifo-side.json")
+    (inbox / "zero-side.json").symlink_to("/dev/zero")
+    (inbox / "gone-side.wav.json").symlink_to(tmp_path / "never-written.json")
+    (inbox / "deep-side.json").write_text("[" * 100_000 + "]" * 100_000)
+    cases = {
+        "fifo-side.wav": (None, "not a plain file"),
+        "zero-side.wav": (None, "not a plain file"),
+        "gone-side.wav": (None, "No such file"),
+        "deep-side.wav": (None, "nested too deeply"),
+        "big-side.wav": ({"seed": int("9" * 400)}, "seed is too large"),
+        "budget-side.wav": ({"seconds": 600, "variations": 16}, "too much for one request"),
+    }
+    before = len(engine.log())
+    for name, (sidecar, _) in cases.items():
+        drop(inbox, name, wav_bytes(seconds=2, seed=29), sidecar)
+    for name, (_, reason) in cases.items():
+        error = watch / "failed" / f"{Path(name).stem}.error.txt"
+        wait_for(error.exists, engine.process)
+        assert reason in error.read_text() and error.read_text().count("\n") == 1, name
+        assert len(job_lines(engine, name)) == 1, name
+    assert (watch / "failed" / "fifo-side.json").is_fifo()  # it left inbox/ with its clip
+    assert "Traceback" not in engine.log()[before:]
+    drop(inbox, "after-sides.wav", wav_bytes(seconds=2, seed=30))  # and the engine goes on
+    wait_for((watch / "outbox" / "after-sides.continuation.wav").exists, engine.process)
+
+
+def test_a_sidecar_never_replaces_a_file_in_outbox(engine: Daemon, watch: Path) -> None:
+    """Not even with `overwrite`: outbox/ is the engine's, and nothing there is replaced."""
+    marker = watch / "outbox" / "mine.wav"
+    marker.write_bytes(b"a file of my own, put in outbox/ by hand")
+    drop(watch / "inbox", "to-mine.wav", wav_bytes(seed=31), {"output": "mine", "overwrite": 1})
+    wait_for(lambda: job_lines(engine, "to-mine.wav"), engine.process)
+    assert marker.read_bytes() == b"a file of my own, put in outbox/ by hand"
+    assert summaries(engine, "to-mine.wav") == ["mine-2.wav"]
 
 
 def test_reasons_stay_one_short_line(engine: Daemon, watch: Path) -> None:
@@ -350,6 +409,7 @@ def test_kill_9_mid_job_and_restart_loses_nothing(tmp_path: Path) -> None:
         outputs = [root / "outbox" / f"{name}.continuation.wav" for name in ("a-long", "b", "c")]
         assert [path.exists() for path in outputs] == [False, True, True]
         assert not list(inbox.iterdir())
+        wait_for(lambda: job_lines(daemon, "c.wav"))  # its job has ended (done/ comes first)
         assert json.loads(journal.read_text()) == {}
     assert (root / "done" / "delivered.wav").read_bytes() == wav_bytes(seed=9)
     assert (root / "outbox" / "delivered.continuation.wav").read_bytes() == (
