@@ -91,5 +91,10 @@ def _check_type_tags(message: bytes) -> None:
         raise DatagramError(f"unknown OSC type tag {bytes([min(unknown)])!r}", osc=True)
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: BaseException) -> str:
+    """The words of python-osc's error: it wraps its own (`ParseError("Found incorrect
+    datagram, ignoring it", inner)`), and the inner one says what is wrong."""
+    inner = next((arg for arg in error.args if isinstance(arg, BaseException)), None)
+    if inner is not None:
+        return _reason(inner)
     return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -12,6 +12,7 @@ is no reflector for spoofed datagrams.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import itertools
@@ -199,14 +200,16 @@ class OscEndpoint:
         self._handlers: Mapping[str, Callable[[Request], None]] = {}
         self._token = token
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
+        with contextlib.suppress(OSError):  # macOS refuses more than its cap (Linux caps it)
             self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+        try:
             self._socket.bind((host, port))
         except OSError as error:
             self._socket.close()
             reason = error.strerror or str(error)
             raise ValueError(f"cannot listen on {host}:{port}: {reason}") from None
         self.address: Address = self._socket.getsockname()[:2]
+        self.receive_buffer = self._socket.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         self._pending: queue.Queue[tuple[bytes, Address]] = queue.Queue(PENDING_LIMIT)
         self._stopping = threading.Event()
         self._refused = _RefusalLog()
@@ -215,6 +218,14 @@ class OscEndpoint:
         if set(handlers) != set(COMMANDS):
             raise ValueError("the daemon must handle exactly the protocol's addresses")
         self._handlers = handlers
+        if self.receive_buffer < RECEIVE_BUFFER_BYTES:  # Linux reports twice the size it set
+            log.warning(
+                "the OS allows OSC a receive buffer of %d KB, not %d KB: a burst of requests may "
+                "be dropped (Linux: sudo sysctl -w net.core.rmem_max=%d)",
+                self.receive_buffer // 1024,
+                RECEIVE_BUFFER_BYTES // 1024,
+                RECEIVE_BUFFER_BYTES,
+            )
         reader = threading.Thread(target=self._read, name="segue-osc-read", daemon=True)
         reader.start()
         while not self._stopping.is_set():
