@@ -53,6 +53,8 @@ class ModelConfig:
     n_fft: int = 0
     hop: int = 0
     decoder_phase: str = "learned"  # "learned" (absolute) or "locked" (to peaks, plus learned)
+    render: str = "decoder"  # what plays the prediction: "decoder" (the network's own audio) or
+    # "clip" (the clip's own beats, arranged by the prediction: engine/arrangement.py)
 
     @property
     def latent_dim(self) -> int:
@@ -171,6 +173,10 @@ def _validate(config: ModelConfig) -> None:
         raise ValueError(
             f"decoder_phase must be 'learned' or 'locked', not {config.decoder_phase!r}"
         )
+    if config.render not in ("decoder", "clip"):
+        raise ValueError(f"render must be 'decoder' or 'clip', not {config.render!r}")
+    if config.render == "clip" and not config.variation_dim:
+        raise ValueError("render = 'clip' needs a model that draws variations (variation_dim)")
     if config.decoder_phase == "locked" and config.decoder != "istft":
         raise ValueError("a locked decoder phase needs the istft decoder")
     if config.encoder_n_fft and config.encoder_hop <= 0:

@@ -1,9 +1,12 @@
 """Continue a clip from its end: the model in a loop, and what makes its output usable in a DAW.
 
 The model hears one window (its preset's length) and answers the window that follows. Longer
-continuations chain windows, each prediction becoming the next input. Around the model: any
-rate and channel count in and out, the clip's beat laid on whole latent frames, tonal balance,
-stereo image and loudness matched to the clip's tail, no click at the seam.
+continuations chain windows, each prediction becoming the next input. What plays the
+prediction: the clip's own beats, arranged by it (`arrangement.py`), at the clip's rate and
+band, wherever the model renders with the clip and the clip has a beat; else the decoder, at
+the model's rate, its tonal balance and stereo image matched to the clip's. Around the model:
+any rate and channel count in and out, the clip's beat laid on whole latent frames, loudness
+matched to the clip's tail, no click at the seam.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .arrangement import BeatCuts, LatentTimeline, arrange, cut_beats
 from .audio import (
     Audio,
     AudioError,
@@ -30,9 +34,10 @@ from .loudness import SILENT_LUFS
 from .model import DECODER_REACH_FRAMES, PeriodChoice, Sampling
 from .modelfile import LoadedModel
 from .outputs import CONTINUATION_MARK, checked_outputs
+from .render import play_runs
 from .requests import check_continuation
 from .stereo import match_width, width_profile
-from .tempo import beat_lags, beat_seconds
+from .tempo import beat_lags, beat_seconds, refined_beat
 from .tone import TONE_FFT, TONE_FLOOR, match_tone, power_spectrum, smoothed
 
 MIN_CLIP_SECONDS = 0.5
@@ -52,6 +57,10 @@ REPLAY_PHASE_TOLERANCE = 0.5  # nepers: how far a replayed cell may stray from i
 # and still mostly keep the clip's phase (model.Replay). The shipped model's 16 validation
 # pairs: log-mel 6.56 -> 6.32, frames 4.71 -> 4.57 (with RESIDUAL_CLAMP 6; tolerances 0.25 and
 # 1.0 within 0.05 dB of 0.5, the wider one leaving the variations closer together).
+CLIP_TONE_DB = 3.0  # the bound of the matching EQ on a continuation played from the clip: the
+# clip's pitches are its own already, but an arrangement of some of its bars leans to their
+# notes; a gentle EQ to the whole section's spectrum gives back its harmony (held-out pairs:
+# chroma 0.80 -> 0.88; 18 dB, the decoder's bound, 0.90 at more grain, flatness 0.4 -> 0.8 dB)
 RULED_OUT_LOGIT = -1e4  # added to the logit of a repetition period the predictor may not take
 
 
@@ -75,19 +84,168 @@ def continue_clip(
     continuation to play), a repetition period (a whole number of the clip's beats, where it
     has a steady one; `bpm`, the DAW's tempo, says what a beat is when given) and a spread
     around each predicted frame; `temperature` scales the sampling, `seed` makes it
-    reproducible.
+    reproducible. A model that renders with the clip (`render = "clip"`) plays the prediction
+    with the clip's own beats wherever the clip has a beat to cut at (`arrangement.py`); else
+    the decoder renders it.
     """
-    config = loaded.config
-    check_continuation(config, seconds, variations, temperature, seed, audio.channels)
+    check_continuation(loaded.config, seconds, variations, temperature, seed, audio.channels)
     if audio.seconds < MIN_CLIP_SECONDS:
         raise AudioError(
             f"the clip is {audio.seconds:.2f} s long: Segue needs at least {MIN_CLIP_SECONDS} s"
         )
-    output_frames = round(seconds * audio.rate)
+    clip = _prepared(loaded, audio, seconds, variations, seed, temperature, progress, bpm)
+    plan = _clip_plan(clip, bpm)
+    raw = _arranged(clip, plan) if plan is not None else _decoded(clip)
+    return [_soft_clip_peaks(smooth_seam(audio.samples, out, audio.rate)) for out in raw]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request made ready for the model: the clip on its beat grid, the window the model
+    hears (in stereo pairs), the random source of every draw."""
+
+    loaded: LoadedModel
+    audio: Audio
+    grid: BeatGrid
+    inputs: np.ndarray  # [G, 2, W]: the clip's last window at the grid's rate, in pairs
+    output_frames: int  # at the clip's rate
+    variations: int
+    temperature: float
+    generator: torch.Generator
+    progress: Progress | None
+
+    @property
+    def pairs(self) -> int:
+        return self.inputs.shape[0]
+
+
+def _prepared(
+    loaded: LoadedModel,
+    audio: Audio,
+    seconds: float,
+    variations: int,
+    seed: int | None,
+    temperature: float,
+    progress: Progress | None,
+    bpm: float | None,
+) -> Prepared:
     grid = beat_grid(loaded, audio, bpm)
-    window = _model_window(audio, grid.rate, config.window_samples)  # [C, W]
+    generator = torch.Generator().manual_seed(
+        seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+    )
+    window = _model_window(audio, grid.rate, loaded.config.window_samples)  # [C, W]
+    inputs = np.stack([window[[a, b]] for a, b in _channel_pairs(audio.channels)])
+    output_frames = round(seconds * audio.rate)
+    return Prepared(
+        loaded, audio, grid, inputs, output_frames, variations, temperature, generator, progress
+    )
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """The clip as the arrangement plays it: the samples the model heard (at the clip's rate),
+    cut at its beats, with its latent frames laid on them."""
+
+    source: np.ndarray  # [channels, samples]: the clip's end, as long as the model's window
+    cuts: BeatCuts
+    timeline: LatentTimeline
+    first_playable: int  # the first beat of the clip's current section
+    loudness_db: float  # that section's loudness: every variation is brought to it
+    tone: np.ndarray  # that section's power spectrum (`tone.power_spectrum`)
+
+
+def _clip_plan(clip: Prepared, bpm: float | None) -> ClipPlan | None:
+    """How the clip's own beats can play the prediction; None where the model renders with its
+    decoder, or the clip has no beat (or too few whole beats) to cut at. The DAW's tempo
+    (`bpm`) is a beat as it is; one found in the clip is made precise by its onsets."""
+    config, audio, grid = clip.loaded.config, clip.audio, clip.grid
+    if config.render != "clip" or grid.beat_seconds is None:
+        return None
+    window = config.window_samples * audio.rate / grid.rate  # the model's window, at the clip's
+    source = audio.samples[:, -math.floor(window) :]
+    beat = grid.beat_seconds if bpm else refined_beat(source, audio.rate, grid.beat_seconds)
+    cuts = cut_beats(source, audio.rate, beat)
+    if cuts is None:
+        return None
+    timeline = LatentTimeline(source.shape[1] - window, window / clip.loaded.model.frames)
+    changed = any(
+        current_section(pair, config.sample_rate).shape[-1] < config.window_samples
+        for pair in clip.inputs
+    )
+    section = source.shape[1] - SECTION_SECONDS * audio.rate if changed else 0.0
+    first = max(math.ceil((section - cuts.origin) / cuts.beat), 0)
+    current = source[:, math.floor(section) :]
+    return ClipPlan(
+        source,
+        cuts,
+        timeline,
+        first,
+        loudness_db(current, audio.rate),
+        power_spectrum(current),
+    )
+
+
+def _arranged(clip: Prepared, plan: ClipPlan) -> list[np.ndarray]:
+    """Each variation's prediction played by the clip's own beats: the model says what comes
+    next (its latent frames), the clip's samples sound it."""
+    audio, window = clip.audio, clip.loaded.config.window_samples
+    windows = max(math.ceil(clip.output_frames * clip.grid.rate / audio.rate / window), 1)
+    clip_latent, futures = _predicted_latents(clip, windows)
+    results = []
+    for k in range(clip.variations):
+        runs = arrange(
+            plan.cuts,
+            clip_latent,
+            futures[k * clip.pairs : (k + 1) * clip.pairs],
+            plan.timeline,
+            clip.output_frames,
+            clip.temperature,
+            clip.generator,
+            plan.first_playable,
+        )
+        played = play_runs(plan.source, runs, plan.cuts.fade)
+        played = match_tone(played, plan.tone, audio.rate, CLIP_TONE_DB)
+        results.append(_match_loudness(played, plan.loudness_db, audio.rate))
+    return results
+
+
+def _predicted_latents(clip: Prepared, windows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The clip's latent frames [G, dim, F] and each variation's predicted future [K*G, dim,
+    windows * F], each window hearing the one before (its latents: see `_decoded`)."""
+    loaded, grid = clip.loaded, clip.grid
+    model = loaded.model
+    device = next(model.parameters()).device
+    variation = torch.randn(clip.variations, loaded.config.variation_dim, generator=clip.generator)
+    choose = _distinct_periods(clip.variations, grid.lags) if clip.variations > 1 else None
+    futures = []
+    with torch.inference_mode():
+        clip_latent = model.encode(torch.from_numpy(clip.inputs).to(device))
+        latent = clip_latent.repeat(clip.variations, 1, 1)
+        for done in range(1, windows + 1):
+            sampling = _sampling(
+                loaded,
+                variation,
+                clip.pairs,
+                clip.temperature,
+                clip.generator,
+                device,
+                grid.lags,
+                choose,
+            )
+            _, latent = model.predict(latent, sampling)
+            futures.append(latent.float().cpu())
+            if clip.progress is not None:
+                clip.progress(done / windows)
+    return clip_latent.float().cpu().numpy(), torch.cat(futures, -1).numpy()
+
+
+def _decoded(clip: Prepared) -> list[np.ndarray]:
+    """Each variation rendered by the network's decoder at the model's rate, its tone, image
+    and loudness matched to the clip's, resampled back to the clip's rate."""
+    loaded, audio, grid, inputs = clip.loaded, clip.audio, clip.grid, clip.inputs
+    variations, temperature, generator = clip.variations, clip.temperature, clip.generator
+    config = loaded.config
     groups = _channel_pairs(audio.channels)
-    inputs = np.stack([window[[a, b]] for a, b in groups])  # [G, 2, W]
     sections = [current_section(pair, config.sample_rate) for pair in inputs]
     reference = [loudness_db(section, config.sample_rate) for section in sections]
     tone = [power_spectrum(section) for section in sections]  # the clip's tone and pitches
@@ -95,11 +253,8 @@ def continue_clip(
     on_beat = grid.lags
     choose = _distinct_periods(variations, on_beat) if variations > 1 else None
 
-    model_frames = math.ceil(output_frames * grid.rate / audio.rate) + 16
+    model_frames = math.ceil(clip.output_frames * grid.rate / audio.rate) + 16
     windows = math.ceil(model_frames / config.window_samples)
-    generator = torch.Generator().manual_seed(
-        seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
-    )
     model = loaded.model
     device = next(model.parameters()).device
     heard = np.tile(inputs, (variations, 1, 1))  # [K*G, 2, W]: what each window follows
@@ -108,10 +263,10 @@ def continue_clip(
     pieces: list[np.ndarray] = []
     with torch.inference_mode():
         # Every variation hears the same clip first: encode it once, not K times.
-        clip = torch.from_numpy(inputs).to(device)
-        latent = model.encode(clip)
+        waveform = torch.from_numpy(inputs).to(device)
+        latent = model.encode(waveform)
         replay = model.replay(
-            clip, latent, REPLAY_WEIGHT, REPLAY_PHASE_TOLERANCE, copies=variations
+            waveform, latent, REPLAY_WEIGHT, REPLAY_PHASE_TOLERANCE, copies=variations
         )
         latent = latent.repeat(variations, 1, 1)
         for done in range(1, windows + 1):
@@ -134,17 +289,15 @@ def continue_clip(
             # re-encoding of decoded audio blurred the onsets a little more, and over 32 s three
             # held-out clips in eight lost their beat (pulse clarity 0.6 -> 0.15).
             latent, replay = continued.latent, continued.replay
-            if progress is not None:
-                progress(done / windows)
+            if clip.progress is not None:
+                clip.progress(done / windows)
     joined = np.concatenate(pieces, axis=-1)  # [K*G, 2, at least the model frames needed]
     results = []
     for k in range(variations):
         stereo_groups = joined[k * len(groups) : (k + 1) * len(groups)]
         channels = _unpair(stereo_groups, groups, audio.channels)
         out = resample(channels, grid.rate, audio.rate)
-        out = _fit_length(out, output_frames)
-        out = smooth_seam(audio.samples[None], out[None], audio.rate)[0]
-        results.append(_soft_clip_peaks(out))
+        results.append(_fit_length(out, clip.output_frames))
     return results
 
 
@@ -206,6 +359,7 @@ class BeatGrid:
     unit_frames: int | None = None  # None: no steady beat, the clip plays at the model's rate
     lags: np.ndarray | None = None  # the periods the predictor may take: 1, 2, 4, ... units
     # (a mask over min_lag_frames..frames), or None (any) where the clip has no beat
+    beat_seconds: float | None = None  # a beat of the clip, as played (not varispeeded)
 
 
 def beat_grid(loaded: LoadedModel, audio: Audio, bpm: float | None = None) -> BeatGrid:
@@ -224,7 +378,7 @@ def beat_grid(loaded: LoadedModel, audio: Audio, bpm: float | None = None) -> Be
         unit *= 2
     mask = beat_lags(round(unit), config.min_lag_frames, frames)
     rate = round(config.sample_rate * round(unit) / unit)
-    return BeatGrid(rate, round(unit), mask if mask.any() else None)
+    return BeatGrid(rate, round(unit), mask if mask.any() else None, beat)
 
 
 def _sampling(

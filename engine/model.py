@@ -522,11 +522,9 @@ class SegueNet(nn.Module):
 
     def future_latent(self, latent: Tensor, sampling: Sampling | None = None) -> Tensor:
         """The next window's latents: the most likely ones, or a sample (see `Sampling`)."""
-        return self._predict(latent, sampling)[1]
+        return self.predict(latent, sampling)[1]
 
-    def _predict(
-        self, latent: Tensor, sampling: Sampling | None
-    ) -> tuple[LatentPrediction, Tensor]:
+    def predict(self, latent: Tensor, sampling: Sampling | None) -> tuple[LatentPrediction, Tensor]:
         """The prediction, and the latents drawn from it (its mean without `sampling`)."""
         if sampling is None:
             predicted = self.predict_latent(latent)
@@ -553,7 +551,7 @@ class SegueNet(nn.Module):
         first 30 ms): a dip at the join. With a `replay` (whose sources are `latent`'s), the
         frames the predictor's loop replays from the clip are corrected (`Replay`), and the
         result says where the next window's frames come from."""
-        predicted, future = self._predict(latent, sampling)
+        predicted, future = self.predict(latent, sampling)
         context = latent[..., -DECODER_REACH_FRAMES:]
         heard = torch.cat([context, future if frames is None else future[..., :frames]], dim=-1)
         following = None

@@ -22,6 +22,8 @@ TREND_SECONDS = 0.33  # the onset envelope's slow trend, removed: swells are not
 PRIOR_BPM = 120.0  # the centre of the tempo prior, one octave wide (as librosa's)
 MIN_PERIODICITY = 0.15  # autocorrelation at the beat over that at zero lag: below, no beat
 # (white noise: 0.04 to 0.05; held-out real music: 0.3 to 0.7)
+REFINE_SEARCH = 0.03  # how far (a share) a refined beat may lie from the estimate
+REFINE_REACH = 0.7  # the longest lag refined on, as a share of the clip: enough pairs to trust
 MIN_ONSET_STRENGTH = 0.005  # mean onset envelope below which nothing is struck (a held tone:
 # 0.003; noise 0.012; real music 0.016 to 0.073; procedural songs 0.06 to 0.14)
 
@@ -69,6 +71,31 @@ def beat_seconds(samples: np.ndarray, rate: int) -> float | None:
     bend = a - 2 * b + c
     offset = float(np.clip(0.5 * (a - c) / bend, -0.5, 0.5)) if bend < 0 else 0.0
     return (peak + offset) / frames_per_second
+
+
+def refined_beat(samples: np.ndarray, rate: int, beat: float) -> float:
+    """`beat` (seconds) made precise by the clip's own onsets: the autocorrelation peak of the
+    onset envelope near 8 (or 4, or 2) beats, whichever fits the clip, divided by that count.
+    A peak's position is read to a fraction of a frame either way, so the longer lag gives a
+    beat 8 times as precise: on held-out songs 0.1-0.5 % off librosa's tempo became 0.1 %
+    or less, and a continuation that jumps 16 beats back lands on the clip's beat."""
+    envelope = onset_envelope(samples, rate)
+    if envelope.size < 8:
+        return beat
+    envelope = envelope - envelope.mean()
+    autocorrelation = np.fft.irfft(np.abs(np.fft.rfft(envelope, n=2 * envelope.size)) ** 2)
+    frames_per_beat = beat * rate / ONSET_HOP
+    for beats in (8, 4, 2):
+        low = int(beats * frames_per_beat * (1 - REFINE_SEARCH))
+        high = int(np.ceil(beats * frames_per_beat * (1 + REFINE_SEARCH))) + 1
+        if low < 1 or high + 1 >= REFINE_REACH * envelope.size:
+            continue
+        peak = low + int(np.argmax(autocorrelation[low:high]))
+        a, b, c = autocorrelation[peak - 1 : peak + 2]
+        bend = a - 2 * b + c
+        offset = float(np.clip(0.5 * (a - c) / bend, -0.5, 0.5)) if bend < 0 else 0.0
+        return (peak + offset) * ONSET_HOP / rate / beats
+    return beat
 
 
 def beat_lags(unit_frames: float, shortest: int, longest: int) -> np.ndarray:

@@ -78,15 +78,17 @@ def smoothed(power: np.ndarray, rate: int, octaves: float) -> np.ndarray:
     return (running[..., last + 1] - running[..., first]) / (last - first + 1)
 
 
-def _gain_db(own: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+def _gain_db(own: np.ndarray, wanted: np.ndarray, bound: float = MAX_TONE_DB) -> np.ndarray:
     """Per-bin gains that give `own` the shape of `wanted` at `own`'s level, within bounds."""
     usable = (own > TONE_FLOOR) & (wanted > TONE_FLOOR)
     level = own.sum(axis=-1, keepdims=True) / np.maximum(wanted.sum(axis=-1, keepdims=True), 1e-30)
     ratio = np.maximum(wanted * level, TONE_FLOOR) / np.maximum(own, TONE_FLOOR)
-    return np.clip(np.where(usable, 10.0 * np.log10(ratio), 0.0), -MAX_TONE_DB, MAX_TONE_DB)
+    return np.clip(np.where(usable, 10.0 * np.log10(ratio), 0.0), -bound, bound)
 
 
-def match_tone(samples: np.ndarray, reference: np.ndarray, rate: int) -> np.ndarray:
+def match_tone(
+    samples: np.ndarray, reference: np.ndarray, rate: int, bound: float = MAX_TONE_DB
+) -> np.ndarray:
     """Equalise [channels, frames] `samples` so that their spectrum takes the shape of
     `reference` (from `power_spectrum`; its level does not matter, loudness is matched after),
     one pass per width in TONE_PASSES_OCTAVES, each measuring what the one before it left:
@@ -94,7 +96,7 @@ def match_tone(samples: np.ndarray, reference: np.ndarray, rate: int) -> np.ndar
     for octaves in TONE_PASSES_OCTAVES:
         spectra = stft(samples)
         own = smoothed(_mean_power(spectra), rate, octaves)
-        gain_db = _gain_db(own, smoothed(reference, rate, octaves))
+        gain_db = _gain_db(own, smoothed(reference, rate, octaves), bound)
         gains = (10.0 ** (gain_db / 20.0)).astype(np.float32)
         samples = inverse_stft(spectra * gains[..., None, None, :], samples.shape[-1])
     return samples

@@ -56,6 +56,15 @@ def default_model() -> LoadedModel:
 
 
 @pytest.fixture(scope="session")
+def decoder_model(default_model: LoadedModel) -> LoadedModel:
+    """The shipped default with its decoder rendering every continuation, as it does a clip
+    with no beat to cut at (and as it did before it played the clip's own beats)."""
+    from dataclasses import replace
+
+    return replace(default_model, config=replace(default_model.config, render="decoder"))
+
+
+@pytest.fixture(scope="session")
 def seed_model() -> LoadedModel:
     from segue.engine.modelfile import open_model
 

@@ -29,6 +29,7 @@ def test_default_does_not_inherit_the_flaws() -> None:
     assert default.model.decoder == "istft"
     assert default.train.stft_weight > 0 and default.train.input_offset == 0.0
     assert default.model.variation_dim > 0
+    assert default.model.render == "clip"  # full band: the clip's own beats play the prediction
 
 
 def test_typos_and_nonsense_are_refused() -> None:
@@ -42,6 +43,12 @@ def test_typos_and_nonsense_are_refused() -> None:
         model_config_from_dict({**to_dict(model), "decoder": "transposed"})
     with pytest.raises(ValueError, match="decoder_phase"):
         model_config_from_dict({**to_dict(model), "decoder_phase": "random"})
+    with pytest.raises(ValueError, match="render must be"):
+        model_config_from_dict({**to_dict(model), "render": "vocoder"})
+    with pytest.raises(ValueError, match="draws variations"):
+        model_config_from_dict({**to_dict(model), "variation_dim": 0})
+    older = {key: value for key, value in to_dict(model).items() if key != "render"}
+    assert model_config_from_dict(older).render == "decoder"  # a model file made before
     with pytest.raises(KeyError, match="default"):
         load_preset("nonexistent")
     assert {"default", "seed"} <= set(available_presets())

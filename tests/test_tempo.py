@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import procedural_clip
 
-from segue.engine.tempo import beat_lags, beat_seconds
+from segue.engine.tempo import beat_lags, beat_seconds, refined_beat
 from segue.trainer.procedural import STYLES, song_spec
 
 RATE = 24_000
@@ -44,3 +44,13 @@ def test_repetition_periods_in_whole_beats() -> None:
     mask = beat_lags(11.1, 8, 80)  # 11.1 latent frames a beat
     assert list(np.flatnonzero(mask) + 8) == [11, 22, 44]  # 1, 2 and 4 beats; 3 is off the bar
     assert not beat_lags(80.0, 8, 60).any()  # a beat longer than any period: none
+
+
+@pytest.mark.parametrize("style", ["rock", "techno", "reggae"])
+def test_the_clips_onsets_make_a_rough_beat_precise(style: str) -> None:
+    """An estimate 1 % off (a jump 16 beats back would land a sixth of a beat late) comes
+    back to within 0.15 % of the song's tempo from the onsets 8 beats apart."""
+    clip = procedural_clip(8.0, RATE, style, 0)
+    beat = 60.0 / song_spec(0, style=style).bpm
+    for rough in (beat * 1.01, beat * 0.99):
+        assert refined_beat(clip, RATE, rough) == pytest.approx(beat, rel=0.0015)

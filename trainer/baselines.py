@@ -28,6 +28,7 @@ import numpy as np
 
 from segue.engine.continuation import smooth_seam
 from segue.engine.loudness import SILENT_LUFS
+from segue.engine.render import play_runs
 from segue.engine.stereo import mid_side
 
 from .metrics import ONSET_HOP, beat_period, loudness, mono, onset_envelope
@@ -95,24 +96,8 @@ def loop(before: np.ndarray, frames: int, rate: int, rng: np.random.Generator) -
 def jukebox(before: np.ndarray, frames: int, rate: int, rng: np.random.Generator) -> np.ndarray:
     """The input's beats, replayed in a new order (`jukebox_runs`), crossfaded at each jump,
     the join with the input smoothed as `segue continue` smooths a model's."""
-    fade = round(JUKEBOX_CROSSFADE_S * rate)
-    # Equal power (up² + down² = 1) along a raised cosine: no kink where a fade starts or ends.
-    ramp = np.pi / 4 * (1.0 - np.cos(np.linspace(0.0, np.pi, fade, dtype=np.float32)))
-    up, down = np.sin(ramp), np.cos(ramp)
-    out = np.zeros((before.shape[0], frames + fade), dtype=np.float32)
-    at = 0
-    runs = jukebox_runs(before, frames, rate, rng)
-    for number, (start, end) in enumerate(runs):
-        lead = 0 if number == 0 else fade // 2  # the first run follows the input: no fade in
-        piece = before[:, start - lead : min(end + fade - fade // 2, before.shape[1])].copy()
-        if lead:
-            piece[:, :fade] *= up
-        if number < len(runs) - 1:
-            piece[:, -fade:] *= down
-        piece = piece[:, : out.shape[1] - (at - lead)]
-        out[:, at - lead : at - lead + piece.shape[1]] += piece
-        at += end - start
-    joined = smooth_seam(before, out[:, :frames], rate)
+    out = play_runs(before, jukebox_runs(before, frames, rate, rng), round(JUKEBOX_CROSSFADE_S * rate))
+    joined = smooth_seam(before, out, rate)
     return at_loudness(joined, before, rate)
 
 
