@@ -51,13 +51,14 @@ SEGUE = str(Path(sys.executable).with_name("segue"))
 
 
 class ModelClock:
-    """Sums the time spent inside the network during `continue_clip`, by wrapping the two
-    methods the continuation loop calls (synchronising the GPU before reading the clock)."""
+    """Sums the time spent inside the network during `continue_clip`, by wrapping its encoder,
+    its predictor and its decoder (synchronising the GPU before reading the clock); a
+    continuation played from the clip calls no decoder."""
 
     def __init__(self, loaded: LoadedModel) -> None:
         self.seconds = 0.0
         self.device = next(loaded.model.parameters()).device
-        for name in ("encode", "continue_latent"):
+        for name in ("encode", "predict", "decode"):
             setattr(loaded.model, name, self._timed(getattr(loaded.model, name)))
 
     def _timed(self, method: Callable) -> Callable:

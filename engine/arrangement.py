@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -37,6 +38,10 @@ BAR_BEATS = 4  # a jump by whole bars of this many beats keeps a downbeat a down
 OFF_BAR = 2.0  # ...and one that does not costs this many logits
 RECENCY = 0.5  # logits per bar that a beat lies before the clip's end: the last bars are the
 # likeliest material of what comes next
+DIVERSITY = 4.0  # logits off a beat for each earlier variation that played one like it at
+# that place: in a song that repeats itself exactly, every variation replayed the last bar
+SAME_SOUND = 0.25  # beats closer than this share of the median distance between beats sound
+# alike (a bar repeated exactly: 0)
 SEAM_FRAMES = 2.0  # latent frames before the clip's end that the seam's jump is matched on
 
 
@@ -111,6 +116,11 @@ class LatentTimeline:
         return (samples - self.start) / self.frame
 
 
+class Arrangement(NamedTuple):
+    runs: list[Run]  # stretches of the clip, in order
+    beats: np.ndarray  # [future beats]: the clip's beat played at each (-1: none, the end)
+
+
 def arrange(
     cuts: BeatCuts,
     clip_latent: np.ndarray,
@@ -120,13 +130,18 @@ def arrange(
     temperature: float,
     generator: torch.Generator,
     first_playable: int = 0,
-) -> list[Run]:
-    """The runs of the clip that one variation plays, `output_frames` samples in all.
+    taken: np.ndarray | None = None,
+) -> Arrangement:
+    """The runs of the clip that one variation plays, `output_frames` samples in all, and the
+    beat it plays at each future beat.
 
     `clip_latent` ([groups, dim, frames]) are the latent frames of the clip, laid on it by
     `timeline`; `future_latent` ([groups, dim, frames]) the model's prediction from the clip's
     end on, frames of the same length. After the seam's jump (`_seam_lag`), only beats from
-    `first_playable` on are played (the clip's current section).
+    `first_playable` on are played (the clip's current section). `taken` ([earlier
+    variations, future beats]: the beats they played) makes this one an alternative: a beat
+    that sounds like one an earlier variation played at the same place costs DIVERSITY
+    logits for each.
     """
     mean = clip_latent.mean(axis=-1, keepdims=True)
     scale = clip_latent.std(axis=-1, keepdims=True) + 1e-6
@@ -147,6 +162,7 @@ def arrange(
     # [future beats, playable] and [last + 1, playable]: how far each playable beat is from
     # the prediction, and from the natural successor of each beat
     recency = RECENCY * (last - playable) / BAR_BEATS
+    same = SAME_SOUND * float(np.median(successors))  # beats this close sound alike
 
     lag = _seam_lag(clip_z, timeline, cuts, temperature, generator)
     bounds = np.rint(cuts.start(future_beats) - cuts.length).astype(int)  # in the output
@@ -154,6 +170,7 @@ def arrange(
     start = round(cuts.length - lag * cuts.beat)
     runs = [[start, start + int(edges[1])]]
     current = last - lag
+    played = np.full(len(future_beats), -1)
     for number in range(len(future_beats)):
         length = int(min(edges[number + 2], output_frames) - edges[number + 1])
         if length <= 0:
@@ -164,14 +181,19 @@ def arrange(
             cost[follow - first_playable] = likeness[number, follow - first_playable]
         off_bar = (playable - follow) % BAR_BEATS != 0
         logits = -SHARPNESS * cost / max(float(np.median(cost)), 1e-9) - recency
-        chosen = int(playable[_draw(logits - OFF_BAR * off_bar, temperature, generator)])
+        logits = logits - OFF_BAR * off_bar
+        if taken is not None and taken.size:
+            earlier = taken[:, number][taken[:, number] >= 0]
+            logits = logits - DIVERSITY * (successors[earlier] < same).sum(axis=0)
+        chosen = int(playable[_draw(logits, temperature, generator)])
+        played[number] = chosen
         if chosen == follow:
             runs[-1][1] += length
         else:
             begin = round(float(cuts.start(chosen)))
             runs.append([begin, begin + length])
         current = chosen
-    return [(begin, end) for begin, end in runs]
+    return Arrangement([(begin, end) for begin, end in runs], played)
 
 
 def _seam_lag(

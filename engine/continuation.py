@@ -191,9 +191,9 @@ def _arranged(clip: Prepared, plan: ClipPlan) -> list[np.ndarray]:
     audio, window = clip.audio, clip.loaded.config.window_samples
     windows = max(math.ceil(clip.output_frames * clip.grid.rate / audio.rate / window), 1)
     clip_latent, futures = _predicted_latents(clip, windows)
-    results = []
+    results, taken = [], []
     for k in range(clip.variations):
-        runs = arrange(
+        arrangement = arrange(
             plan.cuts,
             clip_latent,
             futures[k * clip.pairs : (k + 1) * clip.pairs],
@@ -202,8 +202,10 @@ def _arranged(clip: Prepared, plan: ClipPlan) -> list[np.ndarray]:
             clip.temperature,
             clip.generator,
             plan.first_playable,
+            np.array(taken),
         )
-        played = play_runs(plan.source, runs, plan.cuts.fade)
+        taken.append(arrangement.beats)
+        played = play_runs(plan.source, arrangement.runs, plan.cuts.fade)
         played = match_tone(played, plan.tone, audio.rate, CLIP_TONE_DB)
         results.append(_match_loudness(played, plan.loudness_db, audio.rate))
     return results

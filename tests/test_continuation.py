@@ -222,6 +222,20 @@ def test_variations_differ_but_all_continue_the_same_clip(default_model: LoadedM
     assert all(np.array_equal(a, b) for a, b in zip(again, results["techno"], strict=True))
 
 
+def test_variations_of_a_clip_that_repeats_exactly_are_alternatives(
+    default_model: LoadedModel,
+) -> None:
+    """One bar, played five times over: every beat has a perfect match a bar back, and each
+    variation alone would replay the last bar. A beat an earlier variation played at the same
+    place costs the later ones, so the four differ everywhere but at the seam."""
+    rate, bpm = 44100, song_spec(1, style="techno").bpm
+    bar = procedural_clip(4 * 60 / bpm, rate, "techno", seed=1)
+    clip = Audio(np.tile(bar, 5), rate)
+    variations = continue_clip(default_model, clip, 6.0, variations=4, seed=0, bpm=bpm)
+    for a, b in itertools.combinations(variations, 2):
+        assert _frame_distance(a[:, rate:], b[:, rate:]) > 0.25
+
+
 def test_the_seed_model_continues_but_has_no_variations(seed_model: LoadedModel) -> None:
     rate = 48000
     clip = Audio(procedural_clip(12.0, rate), rate)

@@ -115,7 +115,7 @@ def _arrangement(wanted: list[int], monkeypatch: pytest.MonkeyPatch, **weights: 
         axis=1,
     )[None]
     output = round(cuts.start(cuts.last + 1) - cuts.length + len(wanted) * beat)
-    runs = arrange(cuts, clip_latent, future, timeline, output, 0.0, torch.Generator())
+    runs = arrange(cuts, clip_latent, future, timeline, output, 0.0, torch.Generator()).runs
     assert sum(end - start for start, end in runs) == output
     return runs, [round(float(cuts.start(b))) for b in range(cuts.last + 1)]
 
