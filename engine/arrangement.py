@@ -38,8 +38,9 @@ BAR_BEATS = 4  # a jump by whole bars of this many beats keeps a downbeat a down
 OFF_BAR = 2.0  # ...and one that does not costs this many logits
 RECENCY = 0.5  # logits per bar that a beat lies before the clip's end: the last bars are the
 # likeliest material of what comes next
-DIVERSITY = 4.0  # logits off a beat for each earlier variation that played one like it at
+DIVERSITY = 2.0  # logits off a beat for each earlier variation that played one like it at
 # that place: in a song that repeats itself exactly, every variation replayed the last bar
+# (4 logits kept them as far apart, at more of the pulse: docs/research-log.md)
 SAME_SOUND = 0.25  # beats closer than this share of the median distance between beats sound
 # alike (a bar repeated exactly: 0)
 SEAM_FRAMES = 2.0  # latent frames before the clip's end that the seam's jump is matched on
