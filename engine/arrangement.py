@@ -35,6 +35,8 @@ MIN_BEATS = 4  # a clip with fewer whole beats than this is continued by the dec
 SHARPNESS = 4.0  # logits per median cost: higher plays the likeliest beat, lower any beat
 CONTINUITY = 2.0  # "follows well on the beat just played", against "sounds like the prediction"
 BAR_BEATS = 4  # a jump by whole bars of this many beats keeps a downbeat a downbeat...
+SHORTEST_BAR_SECONDS = 1.6  # ...and a beat found so fast that 4 of them are shorter than this
+# is an eighth note (airship_2's 90 bpm read as 180): its bar is 8 of them
 OFF_BAR = 2.0  # ...and one that does not costs this many logits
 RECENCY = 0.5  # logits per bar that a beat lies before the clip's end: the last bars are the
 # likeliest material of what comes next
@@ -57,6 +59,7 @@ class BeatCuts:
     length: int  # samples in the clip
     fade: int
     whole: int
+    bar: int = BAR_BEATS  # beats in a bar
 
     def start(self, m: int | np.ndarray) -> np.ndarray:
         return self.origin + np.asarray(m) * self.beat
@@ -89,7 +92,10 @@ def cut_beats(samples: np.ndarray, rate: int, beat_seconds: float) -> BeatCuts |
     whole = math.floor((length - fade - origin) / beat)  # beats 0..whole-1 end a fade early
     if whole < MIN_BEATS:
         return None
-    return BeatCuts(origin, beat, length, fade, whole)
+    bar = BAR_BEATS
+    while bar * beat < SHORTEST_BAR_SECONDS * rate:
+        bar *= 2
+    return BeatCuts(origin, beat, length, fade, whole, bar)
 
 
 def beat_descriptors(latent: np.ndarray, spans: np.ndarray) -> np.ndarray:
@@ -162,7 +168,7 @@ def arrange(
     successors = np.square(clip[:, :, None] - clip[:, None, playable]).mean(axis=(0, 3))
     # [future beats, playable] and [last + 1, playable]: how far each playable beat is from
     # the prediction, and from the natural successor of each beat
-    recency = RECENCY * (last - playable) / BAR_BEATS
+    recency = RECENCY * (last - playable) / cuts.bar
     same = SAME_SOUND * float(np.median(successors))  # beats this close sound alike
 
     lag = _seam_lag(clip_z, timeline, cuts, temperature, generator)
@@ -180,7 +186,7 @@ def arrange(
         cost = likeness[number] + CONTINUITY * successors[min(follow, last)]
         if first_playable <= follow < cuts.whole:  # its own successor follows seamlessly
             cost[follow - first_playable] = likeness[number, follow - first_playable]
-        off_bar = (playable - follow) % BAR_BEATS != 0
+        off_bar = (playable - follow) % cuts.bar != 0
         logits = -SHARPNESS * cost / max(float(np.median(cost)), 1e-9) - recency
         logits = logits - OFF_BAR * off_bar
         if taken is not None and taken.size:
