@@ -93,6 +93,9 @@ def test_beats_are_cut_shortly_before_their_onsets() -> None:
     assert cuts.fade / 2 + CUT_LEAD_SECONDS * RATE / 2 < lead < CUT_LEAD_SECONDS * RATE + 512
     assert cuts.whole >= 10 and cuts.start(cuts.whole) + cuts.fade <= clip.shape[1]
     assert cut_beats(clip[:, :RATE], RATE, 0.5) is None  # under four whole beats
+    assert cuts.bar == 4  # four beats of 120 bpm: 2 s
+    fast = cut_beats(_click_track(6.0, 180, offset=0.1), RATE, 1 / 3)
+    assert fast is not None and fast.bar == 8  # eighth notes of 90 bpm: their bar is 8
 
 
 def _arrangement(wanted: list[int], monkeypatch: pytest.MonkeyPatch, **weights: float):
