@@ -75,7 +75,7 @@ class ModelClock:
 
 def median_of(repeats: int, run: Callable[[int], tuple[float, float]]) -> tuple[float, float]:
     """Medians of (model seconds, total seconds) over `repeats` runs, after one warm-up."""
-    run(-1)
+    run(repeats)  # the warm-up's seed is one no counted run uses (seeds are 0 or more)
     results = [run(index) for index in range(repeats)]
     return (
         statistics.median(r[0] for r in results),

@@ -61,6 +61,7 @@ CLIP_TONE_DB = 3.0  # the bound of the matching EQ on a continuation played from
 # clip's pitches are its own already, but an arrangement of some of its bars leans to their
 # notes; a gentle EQ to the whole section's spectrum gives back its harmony (held-out pairs:
 # chroma 0.80 -> 0.88; 18 dB, the decoder's bound, 0.90 at more grain, flatness 0.4 -> 0.8 dB)
+CLIP_TONE_PASSES = (1 / 12, 1 / 3)
 RULED_OUT_LOGIT = -1e4  # added to the logit of a repetition period the predictor may not take
 
 
@@ -206,7 +207,7 @@ def _arranged(clip: Prepared, plan: ClipPlan) -> list[np.ndarray]:
         )
         taken.append(arrangement.beats)
         played = play_runs(plan.source, arrangement.runs, plan.cuts.fade)
-        played = match_tone(played, plan.tone, audio.rate, CLIP_TONE_DB)
+        played = match_tone(played, plan.tone, audio.rate, CLIP_TONE_DB, CLIP_TONE_PASSES)
         results.append(_match_loudness(played, plan.loudness_db, audio.rate))
     return results
 

@@ -87,13 +87,17 @@ def _gain_db(own: np.ndarray, wanted: np.ndarray, bound: float = MAX_TONE_DB) ->
 
 
 def match_tone(
-    samples: np.ndarray, reference: np.ndarray, rate: int, bound: float = MAX_TONE_DB
+    samples: np.ndarray,
+    reference: np.ndarray,
+    rate: int,
+    bound: float = MAX_TONE_DB,
+    passes: tuple[float, ...] = TONE_PASSES_OCTAVES,
 ) -> np.ndarray:
     """Equalise [channels, frames] `samples` so that their spectrum takes the shape of
     `reference` (from `power_spectrum`; its level does not matter, loudness is matched after),
-    one pass per width in TONE_PASSES_OCTAVES, each measuring what the one before it left:
+    one pass per width in `passes` (octaves), each measuring what the one before it left:
     per-bin gains within +-MAX_TONE_DB, applied with an STFT."""
-    for octaves in TONE_PASSES_OCTAVES:
+    for octaves in passes:
         spectra = stft(samples)
         own = smoothed(_mean_power(spectra), rate, octaves)
         gain_db = _gain_db(own, smoothed(reference, rate, octaves), bound)
