@@ -98,10 +98,19 @@ def test_beats_are_cut_shortly_before_their_onsets() -> None:
     assert fast is not None and fast.bar == 8  # eighth notes of 90 bpm: their bar is 8
 
 
-def _arrangement(wanted: list[int], monkeypatch: pytest.MonkeyPatch, **weights: float):
+def _arrangement(
+    wanted: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    temperature: float = 0.0,
+    seed: int = 0,
+    played: list[int] | None = None,
+    **weights: float,
+):
     """Latent frames where each of a 120-bpm clip's beats is a distinct vector, and a
-    prediction that asks for the beats `wanted`: the runs that the arrangement plays, cold
-    (temperature 0), with the arrangement's weights as given, and each beat's start."""
+    prediction that asks for the beats `wanted`: the runs that the arrangement plays (cold,
+    unless a `temperature` is given), with the arrangement's weights as given, and each
+    beat's start; `played` gets the beat played at each future beat."""
+    played = [] if played is None else played
     for name, value in weights.items():
         monkeypatch.setattr(arrangement, name, value)
     bpm, per_beat, dim = 120, 10, 16
@@ -118,9 +127,11 @@ def _arrangement(wanted: list[int], monkeypatch: pytest.MonkeyPatch, **weights: 
         axis=1,
     )[None]
     output = round(cuts.start(cuts.last + 1) - cuts.length + len(wanted) * beat)
-    runs = arrange(cuts, clip_latent, future, timeline, output, 0.0, torch.Generator()).runs
-    assert sum(end - start for start, end in runs) == output
-    return runs, [round(float(cuts.start(b))) for b in range(cuts.last + 1)]
+    generator = torch.Generator().manual_seed(seed)
+    arranged = arrange(cuts, clip_latent, future, timeline, output, temperature, generator)
+    assert sum(end - start for start, end in arranged.runs) == output
+    played.extend(arranged.beats.tolist())
+    return arranged.runs, [round(float(cuts.start(b))) for b in range(cuts.last + 1)]
 
 
 def test_the_prediction_says_which_beat_plays_next(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,3 +161,20 @@ def test_a_jump_keeps_its_place_in_the_bar(monkeypatch: pytest.MonkeyPatch) -> N
     for start, end in runs[1:]:
         assert round((start - at) / beat) % arrangement.BAR_BEATS == 0
         at = end
+
+
+def test_the_temperature_says_how_far_it_strays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cold, the seed changes nothing and every asked-for beat is played; hot, each seed
+    plays its own arrangement, and fewer of the beats asked for."""
+    wanted = [3, 7, 7, 1, 9, 2, 5, 8]
+    weights = {"CONTINUITY": 0.0, "RECENCY": 0.0, "OFF_BAR": 0.0}
+
+    def played(temperature: float, seed: int) -> list[int]:
+        beats: list[int] = []
+        _arrangement(wanted, monkeypatch, temperature, seed, beats, **weights)
+        return beats[: len(wanted)]
+
+    assert played(0.0, 0) == played(0.0, 1) == wanted
+    hot = [played(3.0, seed) for seed in range(4)]
+    assert len({tuple(h) for h in hot}) == 4
+    assert np.mean([np.mean(np.array(h) == wanted) for h in hot]) < 0.8
