@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,9 +27,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-from pythonosc.osc_message import OscMessage
-from pythonosc.osc_message_builder import build_msg
 
+from segue.bridge.client import EngineClient, EngineError
 from segue.trainer.procedural import generate_song, song_spec
 
 RATE = 44100
@@ -54,18 +52,15 @@ def start_daemon(folder: Path, preset: str, log: Path) -> tuple[subprocess.Popen
     raise SystemExit(f"segue serve ended ({daemon.returncode}) before ready:\n{log.read_text()}")
 
 
-def round_trip(client: socket.socket, address: tuple[str, int], name: str, clip: Path) -> float:
-    output = clip.with_name(f"{name}.wav")
-    message = build_msg("/segue/continue", [name, str(clip), "seconds", 10, "output", str(output)])
+def round_trip(client: EngineClient, name: str, clip: Path) -> float:
+    """`segue send`'s own client: the request, and the wait for its /segue/done."""
+    options = {"seconds": 10, "output": str(clip.with_name(f"{name}.wav"))}
     started = time.perf_counter()
-    client.sendto(message.dgram, address)
-    while True:
-        reply = OscMessage(client.recv(65536))
-        params = list(reply.params)
-        if reply.address == "/segue/done" and params[:1] == [name]:
-            return time.perf_counter() - started
-        if reply.address == "/segue/error" and params[:1] in ([name], [""]):
-            raise SystemExit(f"request {name} failed: {params[1:]}")
+    try:
+        client.continue_clip(clip, options, TIMEOUT, job_id=name)
+    except EngineError as error:
+        raise SystemExit(f"request {name} failed: {error}") from None
+    return time.perf_counter() - started
 
 
 def folder_latency(folder: Path, clip: Path, name: str, daemon: subprocess.Popen) -> float:
@@ -99,12 +94,10 @@ def main() -> None:
         daemon, address = start_daemon(watch, args.preset, folder / "serve.err")
         clip = work / "clip.wav"
         sf.write(clip, generate_song(song_spec(0, style="rock"), CLIP_SECONDS, RATE).T, RATE)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
-            client.bind(("127.0.0.1", 0))
-            client.settimeout(TIMEOUT)
+        with EngineClient(*address) as client:
             for index in range(WARM_UP):
-                round_trip(client, address, f"warm-{index}", clip)
-            osc = [round_trip(client, address, f"osc-{i}", clip) for i in range(args.requests)]
+                round_trip(client, f"warm-{index}", clip)
+            osc = [round_trip(client, f"osc-{i}", clip) for i in range(args.requests)]
         dropped = [folder_latency(watch, clip, f"clip-{i}", daemon) for i in range(args.requests)]
     finally:
         if daemon is not None:

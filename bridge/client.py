@@ -3,7 +3,8 @@
 Used by `segue send` (which any DAW, hotkey tool or script can call) and by the MIDI trigger.
 It imports no torch, so a hotkey answers in the time of a Python start, not a model load.
 The socket is connected to the engine: a dead engine shows at once as "connection refused"
-instead of a silent wait for the timeout.
+instead of a silent wait for the timeout. The addresses and defaults are the protocol's own
+(engine/protocol.py).
 """
 
 from __future__ import annotations
@@ -19,8 +20,20 @@ from pathlib import Path
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import build_msg
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 9000
+from segue.engine.protocol import (
+    CANCEL,
+    CONTINUE,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DONE,
+    ERROR,
+    NO_ID,
+    PING,
+    PONG,
+    PROGRESS,
+)
+
+Reply = tuple[str, list]
 PING_SECONDS = 3.0  # a live engine answers a ping at once, even while it runs a job
 
 
@@ -50,17 +63,33 @@ class EngineClient:
         self.close()
 
     def send(self, address: str, *values: object) -> None:
+        """One request; the engine's token is added where this client has one."""
         if self.token:
             values = (*values, "token", self.token)
+        self.send_datagram(build_msg(address, list(values)).dgram)
+
+    def send_datagram(self, dgram: bytes) -> None:
         try:
-            self._socket.send(build_msg(address, list(values)).dgram)
+            self._socket.send(dgram)
         except OSError as error:
             raise EngineError(self._unreachable(error)) from None
 
+    def receive(self, timeout: float) -> Reply:
+        """The next message from the engine, whatever it answers; TimeoutError after `timeout`."""
+        self._socket.settimeout(timeout)
+        try:
+            dgram = self._socket.recv(65536)
+        except TimeoutError:
+            raise
+        except OSError as error:
+            raise EngineError(self._unreachable(error)) from None
+        message = OscMessage(dgram)
+        return message.address, list(message.params)
+
     def ping(self, timeout: float = PING_SECONDS) -> tuple[str, str]:
         """(version, model) of a live engine; EngineError when none answers in time."""
-        self.send("/segue/ping")
-        _, values = self._reply(lambda address, values: address == "/segue/pong", timeout)
+        self.send(PING)
+        _, values = self._reply(lambda address, values: address == PONG, timeout)
         return str(values[0]), str(values[1])
 
     def continue_clip(
@@ -75,18 +104,18 @@ class EngineClient:
         job_id = job_id or new_job_id()
         pairs = [item for key, value in options.items() if value is not None
                  for item in (key, value)]  # fmt: skip
-        self.send("/segue/continue", job_id, str(Path(clip).resolve()), *pairs)
+        self.send(CONTINUE, job_id, str(Path(clip).resolve()), *pairs)
         deadline = time.monotonic() + timeout
         try:
             while True:
                 address, values = self._reply(
                     lambda address, values: values[:1] == [job_id], deadline - time.monotonic()
                 )
-                if address == "/segue/progress" and progress is not None:
+                if address == PROGRESS and progress is not None:
                     progress(float(values[1]))
-                elif address == "/segue/done":
+                elif address == DONE:
                     return [Path(str(value)) for value in values[1:]]
-                elif address == "/segue/error":
+                elif address == ERROR:
                     raise EngineError(str(values[1]))
         except EngineTimeoutError:
             self._abandon(job_id)
@@ -104,23 +133,19 @@ class EngineClient:
             self.cancel(job_id)
 
     def cancel(self, job_id: str) -> None:
-        self.send("/segue/cancel", job_id)
+        self.send(CANCEL, job_id)
 
-    def _reply(self, wanted: Callable[[str, list], bool], timeout: float) -> tuple[str, list]:
+    def _reply(self, wanted: Callable[[str, list], bool], timeout: float) -> Reply:
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
-            self._socket.settimeout(left)
             try:
-                message = OscMessage(self._socket.recv(65536))
+                address, values = self.receive(left)
             except TimeoutError:
                 break
-            except OSError as error:
-                raise EngineError(self._unreachable(error)) from None
-            values = list(message.params)
-            if message.address == "/segue/error" and values[:1] == [""]:
+            if address == ERROR and values[:1] == [NO_ID]:
                 raise EngineError(str(values[1]))  # a refusal before any id: e.g. the token
-            if wanted(message.address, values):
-                return message.address, values
+            if wanted(address, values):
+                return address, values
         raise EngineTimeoutError(
             f"no answer from the engine on {self.host}:{self.port} within {timeout:g} s"
         )

@@ -26,14 +26,29 @@ from .continuation import continue_clip, continue_file
 from .jobs import BusyError, Job, Worker
 from .modelfile import LoadedModel, open_model
 from .outputs import checked_outputs
-from .protocol import DONE, ERROR, PONG, PROGRESS, STATUS, OscEndpoint, ProtocolError, Request
+from .protocol import (
+    CANCEL,
+    CONTINUE,
+    DEFAULT_QUEUE_LIMIT,
+    DONE,
+    ERROR,
+    LOAD,
+    LOAD_ID,
+    PING,
+    PONG,
+    PROGRESS,
+    PROGRESS_INTERVAL_SECONDS,
+    STATUS,
+    OscEndpoint,
+    ProtocolError,
+    Request,
+)
 from .reasons import quoted_path
 from .requests import ContinueSettings, check_continuation, continue_settings
 from .watchfolder import WatchFolder
 
 log = logging.getLogger("segue.serve")
 
-PROGRESS_INTERVAL_SECONDS = 0.5  # a job shorter than this sends no progress at all
 STOP_GRACE_SECONDS = 600.0  # how long a clean stop waits for the job in flight
 
 
@@ -42,7 +57,7 @@ class ServeOptions:
     model: str = "default"
     device: str | torch.device = "cpu"
     watch: Path | None = None
-    queue_limit: int = 64
+    queue_limit: int = DEFAULT_QUEUE_LIMIT
 
 
 class Daemon:
@@ -50,11 +65,11 @@ class Daemon:
         self.options = options
         self.endpoint = endpoint
         self.handlers = {
-            "/segue/continue": self._continue,
-            "/segue/ping": self._ping,
-            "/segue/status": self._status,
-            "/segue/load": self._load,
-            "/segue/cancel": self._cancel,
+            CONTINUE: self._continue,
+            PING: self._ping,
+            STATUS: self._status,
+            LOAD: self._load,
+            CANCEL: self._cancel,
         }
         self.model_name = options.model
         self.model: LoadedModel = _warmed_up(open_model(options.model, options.device))
@@ -125,10 +140,10 @@ class Daemon:
             return f"loaded model {name!r}"
 
         job = Job(
-            id="load",
+            id=LOAD_ID,
             origin=f"osc {request.sender[0]}:{request.sender[1]}",
             run=run,
-            failed=lambda reason: self.endpoint.reply(request.reply_to, ERROR, "load", reason),
+            failed=lambda reason: self.endpoint.reply(request.reply_to, ERROR, LOAD_ID, reason),
         )
         self._submit(job)
 

@@ -23,7 +23,6 @@ from .reasons import one_line
 
 log = logging.getLogger("segue.serve")
 
-DEFAULT_QUEUE_LIMIT = 64
 _USER_ERRORS = (AudioError, ModelFileError, ValueError, OSError)
 
 
@@ -59,7 +58,7 @@ class Job:
 class Worker:
     """Runs jobs one at a time, in order, on its own thread."""
 
-    def __init__(self, limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+    def __init__(self, limit: int) -> None:
         self.limit = limit
         self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=limit)
         self._lock = threading.Lock()

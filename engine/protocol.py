@@ -1,13 +1,18 @@
-"""Segue's OSC protocol: the addresses, their arguments, and the UDP endpoint that speaks it.
+"""Segue's OSC protocol: the addresses, their arguments, the defaults, and the UDP endpoint.
 
-Every request is `<address> <positional args...> [key value]...`. The table `COMMANDS` is the
-protocol (the README mirrors it); the daemon gives one handler per address. Two keys work on
-every address: `reply_port` (answer to this port on the sender's host instead of the sender's
-own port, for tools like `oscsend` that send from a throw-away port) and `token` (required
-when the engine listens beyond loopback). The token is checked before anything else in a
-request is trusted: a request without it is answered only where its source address cannot be
-forged (loopback), to that address and port, and otherwise not at all, so that the engine
-is no reflector for spoofed datagrams.
+This module is the protocol's one definition: `COMMANDS` (requests: their positional arguments,
+their keys and the replies that answer them), `REPLIES` (each reply's arguments), the default
+host, port and queue limit. The daemon's handlers, `segue send`, `segue midi`, the tests and the
+benchmarks read it; docs/osc-protocol.md shows `markdown_table()` (a test holds the two together:
+`python -m segue.engine.protocol` prints it).
+
+Every request is `<address> <positional args...> [key value]...`. Two keys work on every
+address: `reply_port` (answer to this port on the sender's host instead of the sender's own
+port, for tools like `oscsend` that send from a throw-away port) and `token` (required when the
+engine listens beyond loopback). The token is checked before anything else in a request is
+trusted: a request without it is answered only where its source address cannot be forged
+(loopback), to that address and port, and otherwise not at all, so that the engine is no
+reflector for spoofed datagrams.
 """
 
 from __future__ import annotations
@@ -26,35 +31,122 @@ from dataclasses import dataclass
 
 from pythonosc.osc_message_builder import build_msg
 
+from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
 from .datagram import DatagramError, messages
 from .reasons import one_line, quoted
-from .requests import CONTINUE_KEYS, number
+from .requests import CONTINUE_KEYS, DEFAULT_SECONDS, MAX_SEED, number
 
 log = logging.getLogger("segue.serve")
 
+DEFAULT_HOST = "127.0.0.1"  # loopback: beyond it is an explicit choice, with a token
 DEFAULT_PORT = 9000
+DEFAULT_QUEUE_LIMIT = 64  # jobs that may wait; more requests are answered "busy"
+PROGRESS_INTERVAL_SECONDS = 0.5  # a job shorter than this sends no progress at all
 COMMON_KEYS = frozenset({"reply_port", "token"})
+
+# requests
+CONTINUE = "/segue/continue"
+PING = "/segue/ping"
+STATUS = "/segue/status"  # a request, and the reply that answers it
+LOAD = "/segue/load"
+CANCEL = "/segue/cancel"
+# replies
+DONE = "/segue/done"
+ERROR = "/segue/error"
+PONG = "/segue/pong"
+PROGRESS = "/segue/progress"
+
+NO_ID = ""  # the <id> of an error that answers a request with none (or no request at all)
+LOAD_ID = "load"  # the <id> of an error that answers /segue/load
+
+
+@dataclass(frozen=True)
+class Reply:
+    arguments: tuple[str, ...]
+    repeats: bool = False  # the last argument may come again: `<output> [<output>...]`
+
+    def accepts(self, values: tuple) -> bool:
+        count = len(self.arguments)
+        return len(values) >= count if self.repeats else len(values) == count
+
+    def form(self, address: str) -> str:
+        words = [address, *(f"<{name}>" for name in self.arguments)]
+        if self.repeats:
+            words.append(f"[<{self.arguments[-1]}>...]")
+        return " ".join(words)
+
+
+REPLIES: dict[str, Reply] = {
+    DONE: Reply(("id", "output"), repeats=True),
+    ERROR: Reply(("id", "reason")),
+    PONG: Reply(("version", "model")),
+    STATUS: Reply(("json",)),
+    PROGRESS: Reply(("id", "fraction")),
+}
+
+STATUS_KEYS = (
+    "version", "model", "preset", "sample_rate", "device", "osc", "watch", "folders",
+    "uptime_seconds", "queued", "running", "finished", "failed", "queue_limit",
+)  # fmt: skip
+"""The keys of /segue/status's JSON object."""
+_STATUS_KEYS = ", ".join(f"`{key}`" for key in STATUS_KEYS)
 
 
 @dataclass(frozen=True)
 class Command:
     positional: tuple[str, ...]
     keys: frozenset[str] = frozenset()
+    replies: tuple[tuple[str, str], ...] = ()  # (address, when) of the replies besides ERROR
+    about: str = ""  # for the docs: what the positional arguments are
 
 
 COMMANDS: dict[str, Command] = {
-    "/segue/continue": Command(("id", "input"), CONTINUE_KEYS),
-    "/segue/ping": Command(()),
-    "/segue/status": Command(()),
-    "/segue/load": Command(("model",)),
-    "/segue/cancel": Command(("id",)),
+    CONTINUE: Command(
+        ("id", "input"),
+        CONTINUE_KEYS,
+        ((DONE, ""), (PROGRESS, f"every {PROGRESS_INTERVAL_SECONDS:g} s while a long job runs")),
+        "`id`: int or string, echoed in every reply; `input`: absolute path",
+    ),
+    PING: Command((), replies=((PONG, ""),)),
+    STATUS: Command((), replies=((STATUS, f"an object with {_STATUS_KEYS}"),)),
+    LOAD: Command(
+        ("model",),
+        replies=((STATUS, "once loaded (queued like a job)"),),
+        about="a shipped name or a model file path",
+    ),
+    CANCEL: Command(("id",), replies=((ERROR, "the cancelled job's answer, reason `cancelled`"),)),
 }
 
-DONE = "/segue/done"  # <id> <output> [<output>...]
-ERROR = "/segue/error"  # <id> <reason>   (id "" when the request had none)
-PONG = "/segue/pong"  # <version> <model>
-STATUS = "/segue/status"  # <json>
-PROGRESS = "/segue/progress"  # <id> <fraction>
+KEY_NOTES: dict[str, str] = {
+    "seconds": f"default {DEFAULT_SECONDS:g}",
+    "bars": "with `bpm`, instead of `seconds`",
+    "bpm": "the tempo, for `bars`",
+    "beats_per_bar": "for `bars`, default 4",
+    "variations": f"1 to {MAX_VARIATIONS}, default 1",
+    "seed": f"0 to {MAX_SEED}: reproducible variations",
+    "temperature": f"0 to 2, default {DEFAULT_TEMPERATURE:g}",
+    "output": "absolute path; default `<input stem>.continuation.wav` beside the input",
+    "overwrite": "true/false or 1/0: replace an existing file Segue did not write",
+}
+"""What each key of a request means, in the order the docs give them."""
+
+
+def markdown_table() -> str:
+    """The requests, their arguments, keys and replies as the Markdown table in the docs."""
+    rows = ["| request | arguments | keys | reply |", "|---|---|---|---|"]
+    for address, command in COMMANDS.items():
+        arguments = " ".join(f"<{name}>" for name in command.positional)
+        arguments = f"`{arguments}`" if arguments else ""
+        if command.about:
+            arguments += f" ({command.about})"
+        keys = "; ".join(f"`{key}` ({KEY_NOTES[key]})" for key in KEY_NOTES if key in command.keys)
+        replies = "; ".join(
+            f"`{REPLIES[reply].form(reply)}`" + (f": {when}" if when else "")
+            for reply, when in command.replies
+        )
+        rows.append(f"| `{address}` | {arguments} | {keys} | {replies} |")
+    return "\n".join(rows) + "\n"
+
 
 Address = tuple[str, int]
 OscValue = int | float | str
@@ -64,7 +156,7 @@ class ProtocolError(ValueError):
     """A request that cannot be served; the reason goes back as /segue/error to `reply_to`
     (None: to nobody, for a request that did not prove it may be answered)."""
 
-    def __init__(self, reason: str, reply_to: Address | None = None, id: OscValue = "") -> None:
+    def __init__(self, reason: str, reply_to: Address | None = None, id: OscValue = NO_ID) -> None:
         super().__init__(reason)
         self.reply_to = reply_to
         self.id = id
@@ -77,13 +169,13 @@ class Request:
     options: dict[str, OscValue]  # key/value pairs, without reply_port and token
     sender: Address
     reply_to: Address
-    id: OscValue = ""  # echoed in replies exactly as it came (an int stays an int)
+    id: OscValue = NO_ID  # echoed in replies exactly as it came (an int stays an int)
 
 
 def parse(address: str, values: tuple, sender: Address, token: str | None) -> Request:
     """Check one message against the table; raise ProtocolError (carrying where to reply)."""
     command = COMMANDS.get(address)
-    id: OscValue = ""
+    id: OscValue = NO_ID
     if command and "id" in command.positional and values and _is_id(values[0]):
         id = values[0]
     if token is not None and not _carries(values, token):
@@ -247,6 +339,8 @@ class OscEndpoint:
         self._socket.close()
 
     def reply(self, target: Address, address: str, *values: OscValue) -> None:
+        if not REPLIES[address].accepts(values):  # a bug: the table is the protocol
+            raise TypeError(f"{REPLIES[address].form(address)} sent as {values!r}")
         try:
             self._socket.sendto(build_msg(address, list(values)).dgram, target)
         except OSError as error:
@@ -277,7 +371,7 @@ class OscEndpoint:
             self._refused("ignored %d bytes from %s:%d: %s", len(dgram), *sender, error)
             trusted = self._token is None or is_loopback(sender[0])
             if error.osc and trusted:
-                self.reply(sender, ERROR, "", str(error))
+                self.reply(sender, ERROR, NO_ID, str(error))
             return
         for address, values in found:
             self._receive(sender, address, values)
@@ -297,3 +391,7 @@ class OscEndpoint:
         except Exception as error:  # one bad request never stops the engine
             log.exception("handling %s from %s:%d", address, *sender)
             self.error(request, f"internal error ({type(error).__name__}: {error})")
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

@@ -11,6 +11,7 @@ import click
 
 from segue import __version__
 from segue.engine.config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
+from segue.engine.protocol import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_QUEUE_LIMIT
 
 MIN_TOKEN_CHARS = 8  # a secret, not a placeholder: `--token " "` guards nothing
 
@@ -90,15 +91,21 @@ def _length_options(function):
     return function
 
 
+_device_option = click.option(
+    "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
+)
+_model_option = click.option(
+    "--model",
+    default="default",
+    show_default=True,
+    help="A shipped model (default, seed) or the path of a model file.",
+)
+
+
 def _model_options(function):
     for option in reversed(
         [
-            click.option(
-                "--model",
-                default="default",
-                show_default=True,
-                help="A shipped model (default, seed) or the path of a model file.",
-            ),
+            _model_option,
             click.option(
                 "--variations",
                 default=1,
@@ -114,12 +121,7 @@ def _model_options(function):
                 type=float,
                 help="How far a variation may stray: 0 the most likely, 1 as trained.",
             ),
-            click.option(
-                "--device",
-                default="auto",
-                show_default=True,
-                type=click.Choice(["auto", "cpu", "cuda"]),
-            ),
+            _device_option,
         ]
     ):
         function = option(function)
@@ -271,22 +273,15 @@ def demo(
 
 
 @main.command()
-@click.option(
-    "--model",
-    default="default",
-    show_default=True,
-    help="A shipped model (default, seed) or the path of a model file.",
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Where OSC listens.")
-@click.option("--osc-port", default=9000, show_default=True, type=click.IntRange(0, 65535))
+@_model_option
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Where OSC listens.")
+@click.option("--osc-port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--watch",
     type=click.Path(file_okay=False, path_type=Path),
     help="A folder to watch: clips in <DIR>/inbox/ come back in <DIR>/outbox/.",
 )
-@click.option(
-    "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
-)
+@_device_option
 @click.option(
     "--token",
     envvar="SEGUE_TOKEN",
@@ -294,7 +289,7 @@ def demo(
 )
 @click.option(
     "--queue-limit",
-    default=64,
+    default=DEFAULT_QUEUE_LIMIT,
     show_default=True,
     type=click.IntRange(1, 10000),
     help="Jobs that may wait; more are refused as busy.",
@@ -350,8 +345,10 @@ def _engine_options(function):
     """Where the engine is and how long to wait for it."""
     for option in reversed(
         [
-            click.option("--host", default="127.0.0.1", show_default=True),
-            click.option("--port", default=9000, show_default=True, type=click.IntRange(1, 65535)),
+            click.option("--host", default=DEFAULT_HOST, show_default=True),
+            click.option(
+                "--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535)
+            ),
             click.option(
                 "--timeout", default=120.0, show_default=True, type=float, help="Seconds to wait."
             ),
@@ -399,7 +396,7 @@ def send(input_path, variations, output, overwrite, host, port, timeout, token, 
     """
     from tqdm import tqdm
 
-    from segue.bridge.client import EngineClient, EngineError
+    from segue.bridge.client import PING_SECONDS, EngineClient, EngineError
 
     options = _request(
         **request,
@@ -411,7 +408,7 @@ def send(input_path, variations, output, overwrite, host, port, timeout, token, 
     with progress_bar as bar:
         try:
             with EngineClient(host, port, token) as engine:
-                engine.ping(min(timeout, 3.0))
+                engine.ping(min(timeout, PING_SECONDS))
                 paths = engine.continue_clip(
                     input_path, options, timeout, lambda done: bar.update(done - bar.n)
                 )
@@ -607,9 +604,7 @@ def _report_skipped(skipped: dict[str, str], too_short: list[str] = ()) -> None:
     help="Initial weights and random draws; with LIBRARY also the song split.",
 )
 @click.option("--samples-every", default=5, show_default=True, type=click.IntRange(min=1))
-@click.option(
-    "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
-)
+@_device_option
 @_fail_clearly
 def train(
     library, cache, output, preset, epochs, minutes, steps, init_from, resume, seed,
@@ -747,9 +742,7 @@ def train(
     help="Write DIR/index.html (players and spectrograms per pair), DIR/distributions.png "
     "and DIR/results.json.",
 )
-@click.option(
-    "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
-)
+@_device_option
 @_fail_clearly
 def eval_command(
     data, models, pairs, variations, seconds, input_seconds, trained, seed, temperature,

@@ -1,27 +1,24 @@
-"""A real `segue serve` process and a real OSC client over UDP on 127.0.0.1, for the tests."""
+"""A real `segue serve` process, and the product's OSC client on 127.0.0.1, for the tests."""
 
 from __future__ import annotations
 
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pythonosc.osc_message import OscMessage
-from pythonosc.osc_message_builder import build_msg
+from segue.bridge.client import EngineClient, Reply
+from segue.engine.protocol import PROGRESS
 
 SEGUE = str(Path(sys.executable).with_name("segue"))
 PATIENCE = 900.0
 """How many seconds a test waits for what should happen (a reply, a file, a process ending)
 before it calls it a hang. Generous on purpose: a CI machine can run many times slower than a
 desk, and a test that passes never waits this long."""
-
-Reply = tuple[str, list]
 
 
 class Daemon:
@@ -60,22 +57,17 @@ class Daemon:
             self.kill()
 
 
-class Client:
-    """One UDP socket on 127.0.0.1 that sends requests and reads the replies sent back to it."""
+class Client(EngineClient):
+    """The product's OSC client (bridge/client.py, what `segue send` and `segue midi` use) on
+    127.0.0.1, with what the tests ask of it besides: its own port (for `reply_port`), a
+    request's final reply, and the patience of a slow machine."""
 
     def __init__(self, daemon_address: tuple[str, int]) -> None:
-        self.daemon_address = daemon_address
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-
-    def send(self, address: str, *args) -> None:
-        self.socket.sendto(build_msg(address, list(args)).dgram, self.daemon_address)
+        super().__init__(*daemon_address)
+        self.own_port = self._socket.getsockname()[1]
 
     def receive(self, timeout: float = PATIENCE) -> Reply:
-        self.socket.settimeout(timeout)
-        message = OscMessage(self.socket.recv(65536))
-        return message.address, list(message.params)
+        return super().receive(timeout)
 
     def ask(self, address: str, *args, timeout: float = PATIENCE) -> Reply:
         """Send and return the first reply that is not progress."""
@@ -85,17 +77,8 @@ class Client:
     def until_final(self, timeout: float = PATIENCE) -> Reply:
         while True:
             reply = self.receive(timeout)
-            if reply[0] != "/segue/progress":
+            if reply[0] != PROGRESS:
                 return reply
-
-    def close(self) -> None:
-        self.socket.close()
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def wait_for(

@@ -266,7 +266,7 @@ def test_its_continue_message_is_served_by_a_real_engine(
     values = continue_message(patch, str(clip))
     with Client(engine.address) as udpsend, Client(engine.address) as udpreceive:
         # The patch listens on 9001; here the listener takes a free port (9001 may be in use).
-        values[values.index("reply_port") + 1] = udpreceive.port
+        values[values.index("reply_port") + 1] = udpreceive.own_port
         udpsend.send("/segue/continue", *values)
         reply = udpreceive.until_final()
     output = clip.with_name("take.continuation.wav")

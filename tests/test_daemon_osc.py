@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from conftest import file_digest, procedural_clip, write_clip
+from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import build_msg
 from serving import PATIENCE, SEGUE, Client, Daemon, wait_for
 
@@ -35,6 +36,7 @@ from segue.engine.protocol import (
 )
 
 RATE = 44100
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "osc-protocol.md"
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +60,7 @@ def test_ping_and_status(client: Client, watch: Path) -> None:
     assert status["osc"].startswith("127.0.0.1:") and status["watch"] == str(watch)
     assert set(status["folders"]) == {"inbox", "outbox", "done", "failed"}
     assert {"queued", "running", "finished", "failed", "queue_limit"} <= set(status)
+    assert set(status) == set(protocol.STATUS_KEYS)  # what the docs list
 
 
 def test_continue_writes_next_to_the_clip_at_its_rate(client: Client, clip: Path) -> None:
@@ -85,9 +88,9 @@ def test_continue_with_every_key(client: Client, clip: Path, tmp_path: Path) -> 
 
 def test_replies_go_to_reply_port_on_the_senders_host(engine: Daemon, clip: Path) -> None:
     with Client(engine.address) as sender, Client(engine.address) as listener:
-        sender.send("/segue/ping", "reply_port", listener.port)
+        sender.send("/segue/ping", "reply_port", listener.own_port)
         assert listener.receive()[0] == "/segue/pong"
-        sender.send("/segue/continue", 3, str(clip), "seconds", 1, "reply_port", listener.port)
+        sender.send("/segue/continue", 3, str(clip), "seconds", 1, "reply_port", listener.own_port)
         assert listener.until_final()[:1] == ("/segue/done",)
 
 
@@ -164,8 +167,8 @@ class TextWith(str):
 
 def test_garbage_bytes_are_logged_and_ignored(engine: Daemon, client: Client) -> None:
     logged = len(engine.log())  # the engine is shared: only what this test caused counts
-    client.socket.sendto(b"\x00\xff not osc at all", engine.address)
-    client.socket.sendto(b"/segue/ping\x00", engine.address)  # no type tag string, cut short
+    client.send_datagram(b"\x00\xff not osc at all")
+    client.send_datagram(b"/segue/ping\x00")  # no type tag string, cut short
     assert client.ask("/segue/ping")[0] == "/segue/pong"
     assert "not an OSC message" in engine.log()[logged:]
 
@@ -227,19 +230,20 @@ def test_beyond_loopback_needs_a_token_and_a_full_queue_says_busy(
 ) -> None:
     with Daemon(tmp_path, "--host", "0.0.0.0", "--queue-limit", "1") as engine:
         token = re.search(r"token (\S+)", engine.stdout()).group(1)
-        with Client(("127.0.0.1", engine.address[1])) as osc:
+        loopback = ("127.0.0.1", engine.address[1])
+        with Client(loopback) as osc:
             reply = osc.ask("/segue/ping")
             assert reply[0] == "/segue/error" and "needs its token" in reply[1][1]
             assert osc.ask("/segue/ping", "token", "wrong")[0] == "/segue/error"
             assert osc.ask("/segue/ping", "token", token)[0] == "/segue/pong"
-            with Client(osc.daemon_address) as target:  # no token: no reply to a port it names
-                osc.send("/segue/ping", "reply_port", target.port)
+            with Client(loopback) as target:  # no token: no reply to a port it names
+                osc.send("/segue/ping", "reply_port", target.own_port)
                 assert osc.receive()[1] == ["", TextWith("needs its token")]  # to its source
                 with pytest.raises(TimeoutError):
                     target.receive(timeout=1.0)
             logged = len(engine.log())
             for dgram in MALFORMED_BUNDLES:  # checked before the token is looked for
-                osc.socket.sendto(dgram, osc.daemon_address)
+                osc.send_datagram(dgram)
                 assert osc.receive()[0] == "/segue/error"  # from loopback: answered
                 started = time.monotonic()
                 assert osc.ask("/segue/ping", "token", token)[0] == "/segue/pong"
@@ -378,7 +382,7 @@ def assert_settled(engine: Daemon, logged: int, bad_datagrams: int) -> None:
 def test_no_datagram_can_stop_spin_or_flood_the_engine(engine: Daemon, client: Client) -> None:
     logged = len(engine.log())
     for dgram in MALFORMED_BUNDLES:
-        client.socket.sendto(dgram, engine.address)
+        client.send_datagram(dgram)
         address, [job_id, reason] = client.receive(timeout=PATIENCE)
         assert (address, job_id) == ("/segue/error", "") and "\n" not in reason, reason
         started = time.monotonic()
@@ -393,14 +397,14 @@ def test_a_flood_of_bad_datagrams_is_a_few_lines_in_the_log(caplog, monkeypatch)
     monkeypatch.setattr(protocol, "LOG_WINDOW_SECONDS", 3600.0)  # however slow the machine
     endpoint = OscEndpoint("127.0.0.1", 0)
     handlers = {address: lambda request: None for address in COMMANDS}
-    handlers["/segue/ping"] = lambda request: endpoint.reply(request.reply_to, PONG, "test")
+    handlers["/segue/ping"] = lambda request: endpoint.reply(request.reply_to, PONG, "test", "-")
     listener = threading.Thread(target=endpoint.serve_forever, args=(handlers,))
     with caplog.at_level(logging.INFO, logger="segue.serve"), Client(endpoint.address) as osc:
         listener.start()
         try:
             for _ in range(150):
-                osc.socket.sendto(b"\x00 not osc", endpoint.address)
-                osc.socket.sendto(NEGATIVE_SIZE_BUNDLE, endpoint.address)
+                osc.send_datagram(b"\x00 not osc")
+                osc.send_datagram(NEGATIVE_SIZE_BUNDLE)
             osc.send("/segue/ping")
             while osc.receive()[0] != PONG:  # each bundle's error comes before it
                 pass
@@ -414,7 +418,7 @@ def test_a_flood_of_bad_datagrams_is_a_few_lines_in_the_log(caplog, monkeypatch)
 
 def test_a_bundle_is_served_at_once_whatever_its_time_tag(client: Client) -> None:
     far_future = (2**32 - 1).to_bytes(4, "big") + bytes(4)  # year 2106: python-osc would wait
-    client.socket.sendto(bundle(PING, PING, timetag=far_future), client.daemon_address)
+    client.send_datagram(bundle(PING, PING, timetag=far_future))
     assert [client.receive(timeout=PATIENCE)[0] for _ in range(2)] == ["/segue/pong"] * 2
 
 
@@ -434,7 +438,7 @@ def test_every_bad_request_gets_one_error_and_no_traceback(
         (build_msg("/segue/continue", [1, str(clip), "seed", 1e30]).dgram, 1, "seed must be"),
     ]
     for dgram, job_id, reason in requests:
-        client.socket.sendto(dgram, engine.address)
+        client.send_datagram(dgram)
         reply = client.until_final()
         assert reply[0] == "/segue/error" and reply[1][0] == job_id, reply[1][1][:200]
         assert reply[1][1] == TextWith(reason) and len(reply[1][1]) <= 300
@@ -496,15 +500,18 @@ RMEM_MAX = Path("/proc/sys/net/core/rmem_max")  # Linux: what a socket's buffer 
     reason="net.core.rmem_max caps the engine's receive buffer, and a burst is dropped (the "
     "engine says so at start; sudo sysctl -w net.core.rmem_max=4194304)",
 )
-def test_a_burst_of_2000_pings_is_answered(client: Client) -> None:
-    client.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-    ping = build_msg("/segue/ping", []).dgram
-    for _ in range(2000):  # unpaced, from one socket
-        client.socket.sendto(ping, client.daemon_address)
-    answered = 0
-    with contextlib.suppress(TimeoutError):
-        while answered < 2000:
-            answered += client.receive(timeout=5.0)[0] == "/segue/pong"
+def test_a_burst_of_2000_pings_is_answered(engine: Daemon) -> None:
+    """A raw socket: the product's client asks for no larger receive buffer than the OS's."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        raw.connect(engine.address)
+        raw.settimeout(5.0)
+        for _ in range(2000):  # unpaced, from one socket
+            raw.send(PING)
+        answered = 0
+        with contextlib.suppress(TimeoutError):
+            while answered < 2000:
+                answered += OscMessage(raw.recv(65536)).address == "/segue/pong"
     assert answered >= 1900
 
 
@@ -548,3 +555,13 @@ def test_serve_refuses_a_token_that_guards_nothing(token: str) -> None:
     assert result.stderr.strip() == (
         "Error: a token must be at least 8 characters, without spaces at its ends"
     )
+
+
+def test_the_docs_show_the_protocols_own_table() -> None:
+    """docs/osc-protocol.md shows protocol.markdown_table(): `python -m segue.engine.protocol`
+    prints it after a change to the protocol, to paste over the table in the docs."""
+    docs = DOCS.read_text(encoding="utf-8")
+    assert protocol.markdown_table() in docs
+    assert set(protocol.KEY_NOTES) == set().union(*(c.keys for c in COMMANDS.values()))
+    assert f"port {protocol.DEFAULT_PORT}" in docs
+    assert all(f"`{key}`" in docs for key in protocol.COMMON_KEYS)
