@@ -96,7 +96,9 @@ def loop(before: np.ndarray, frames: int, rate: int, rng: np.random.Generator) -
 def jukebox(before: np.ndarray, frames: int, rate: int, rng: np.random.Generator) -> np.ndarray:
     """The input's beats, replayed in a new order (`jukebox_runs`), crossfaded at each jump,
     the join with the input smoothed as `segue continue` smooths a model's."""
-    out = play_runs(before, jukebox_runs(before, frames, rate, rng), round(JUKEBOX_CROSSFADE_S * rate))
+    out = play_runs(
+        before, jukebox_runs(before, frames, rate, rng), round(JUKEBOX_CROSSFADE_S * rate)
+    )
     joined = smooth_seam(before, out, rate)
     return at_loudness(joined, before, rate)
 
