@@ -675,7 +675,27 @@ def train(
     click.echo(f"model: {result.path}")
 
 
-@main.command("eval")
+class _EvalCommand(click.Command):
+    """`segue eval`, whose help lists the measures from their one table (trainer/metrics.py's
+    MEASURES), imported only when the help is shown: it brings librosa."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        import inspect
+
+        from segue.trainer.metrics import MEASURES
+
+        rows = []
+        for measure in MEASURES:
+            name = f"{measure.label} {measure.arrow}"
+            only = "" if measure.per_continuation else "with --variations K: "
+            unit = f" [{measure.unit}]" if measure.unit else ""
+            rows.append(f"  {name:<12}{only}{measure.what}{unit}")
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(inspect.cleandoc(self.help).replace("{measures}", "\n".join(rows)))
+
+
+@main.command("eval", cls=_EvalCommand)
 @click.argument("data", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-m",
@@ -751,23 +771,14 @@ def eval_command(
     """Score models against honest baselines on held-out songs.
 
     DATA (a folder of songs in any format, or one file) is cut into pairs: an input and the
-    true continuation that followed it. Every model (-m, repeated) and five baselines
-    (silence, noise, drone, loop, truth) continue each input; one table gives each system's
-    mean (or --statistic median) over the pairs of phase-invariant measures (↓ lower is
-    better, ↑ higher):
+    true continuation that followed it. Every model (-m, repeated) and six baselines
+    (silence, noise, drone, loop, jukebox: the input's own beats rearranged, Infinite Jukebox
+    style, and truth) continue each input; one table gives each system's mean (or --statistic
+    median) over the pairs of phase-invariant measures (↓ lower is better, ↑ higher, ≈T
+    closest to the truth's own score; "at the song's rate": measured at its own sample rate):
 
     \b
-      mel ↓      log-mel distance to the truth (dB, 3 resolutions)
-      frames ↓   Fréchet distance of log-mel frame statistics (fails drones, blur)
-      tempo ↓    tempo off the input's, half/double time folded (%)
-      pulse ↓    beat clarity against the truth's (|log2 ratio|)
-      highs ↓    share of power above 3 kHz against the truth's (dB: muffled output)
-      chroma ↑   harmony like the truth's (cosine of mean-removed chroma)
-      loud ↓     loudness against the truth's (LU)
-      seam ↓     spectral jump at the join (times the input's own)
-      copy ≈T    how much is a copy of the input (best: the truth's own score)
-      spread ↑   with --variations K: log-mel distance between variations (dB),
-                 and over their distance to the truth (spread/T, 1 is ideal)
+    {measures}
 
     A model file lists the songs it trained on; DATA songs among them are refused
     unless --trained says otherwise.
