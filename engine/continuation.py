@@ -61,7 +61,8 @@ CLIP_TONE_DB = 3.0  # the bound of the matching EQ on a continuation played from
 # clip's pitches are its own already, but an arrangement of some of its bars leans to their
 # notes; a gentle EQ to the whole section's spectrum gives back its harmony (held-out pairs:
 # chroma 0.80 -> 0.88; 18 dB, the decoder's bound, 0.90 at more grain, flatness 0.4 -> 0.8 dB)
-CLIP_TONE_PASSES = (1 / 12, 1 / 3)
+CLIP_TONE_PASSES = (1 / 12,)  # the semitone pass alone: the clip's tilt is its own already
+PREDICTION_SHARE = 0.2  # of a clip-played continuation's time, about what the model takes
 RULED_OUT_LOGIT = -1e4  # added to the logit of a repetition period the predictor may not take
 
 
@@ -188,11 +189,19 @@ def _clip_plan(clip: Prepared, bpm: float | None) -> ClipPlan | None:
 
 def _arranged(clip: Prepared, plan: ClipPlan) -> list[np.ndarray]:
     """Each variation's prediction played by the clip's own beats: the model says what comes
-    next (its latent frames), the clip's samples sound it."""
+    next (its latent frames), the clip's samples sound it. Most of the time goes into playing
+    and equalising each variation, so progress is told after each of those steps too (a
+    cancelled job stops at the next one)."""
     audio, window = clip.audio, clip.loaded.config.window_samples
     windows = max(math.ceil(clip.output_frames * clip.grid.rate / audio.rate / window), 1)
     clip_latent, futures = _predicted_latents(clip, windows)
     results, taken = [], []
+
+    def done(variation: int, steps: int) -> None:
+        if clip.progress is not None:
+            share = (variation + steps / 3) / clip.variations
+            clip.progress(PREDICTION_SHARE + (1 - PREDICTION_SHARE) * share)
+
     for k in range(clip.variations):
         arrangement = arrange(
             plan.cuts,
@@ -207,8 +216,11 @@ def _arranged(clip: Prepared, plan: ClipPlan) -> list[np.ndarray]:
         )
         taken.append(arrangement.beats)
         played = play_runs(plan.source, arrangement.runs, plan.cuts.fade)
+        done(k, 1)
         played = match_tone(played, plan.tone, audio.rate, CLIP_TONE_DB, CLIP_TONE_PASSES)
+        done(k, 2)
         results.append(_match_loudness(played, plan.loudness_db, audio.rate))
+        done(k, 3)
     return results
 
 
@@ -238,7 +250,7 @@ def _predicted_latents(clip: Prepared, windows: int) -> tuple[np.ndarray, np.nda
             _, latent = model.predict(latent, sampling)
             futures.append(latent.float().cpu())
             if clip.progress is not None:
-                clip.progress(done / windows)
+                clip.progress(PREDICTION_SHARE * done / windows)
     return clip_latent.float().cpu().numpy(), torch.cat(futures, -1).numpy()
 
 
