@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .arrangement import BeatCuts, LatentTimeline, arrange, cut_beats
+from .arrangement import Arrangement, BeatCuts, LatentTimeline, arrange, cut_beats
 from .audio import (
     Audio,
     AudioError,
@@ -189,39 +191,51 @@ def _clip_plan(clip: Prepared, bpm: float | None) -> ClipPlan | None:
 
 def _arranged(clip: Prepared, plan: ClipPlan) -> list[np.ndarray]:
     """Each variation's prediction played by the clip's own beats: the model says what comes
-    next (its latent frames), the clip's samples sound it. Most of the time goes into playing
-    and equalising each variation, so progress is told after each of those steps too (a
-    cancelled job stops at the next one)."""
+    next (its latent frames), the clip's samples sound it. The arrangements are drawn in
+    turn (each kept apart from the ones before); playing, equalising and leveling them takes
+    most of the time and runs on every core (numpy's FFTs let go of the GIL), progress told
+    after each step of each (a cancelled job stops at the next one)."""
     audio, window = clip.audio, clip.loaded.config.window_samples
     windows = max(math.ceil(clip.output_frames * clip.grid.rate / audio.rate / window), 1)
     clip_latent, futures = _predicted_latents(clip, windows)
-    results, taken = [], []
-
-    def done(variation: int, steps: int) -> None:
-        if clip.progress is not None:
-            share = (variation + steps / 3) / clip.variations
-            clip.progress(PREDICTION_SHARE + (1 - PREDICTION_SHARE) * share)
-
+    arrangements: list[Arrangement] = []
     for k in range(clip.variations):
-        arrangement = arrange(
-            plan.cuts,
-            clip_latent,
-            futures[k * clip.pairs : (k + 1) * clip.pairs],
-            plan.timeline,
-            clip.output_frames,
-            clip.temperature,
-            clip.generator,
-            plan.first_playable,
-            np.array(taken),
+        arrangements.append(
+            arrange(
+                plan.cuts,
+                clip_latent,
+                futures[k * clip.pairs : (k + 1) * clip.pairs],
+                plan.timeline,
+                clip.output_frames,
+                clip.temperature,
+                clip.generator,
+                plan.first_playable,
+                np.array([earlier.beats for earlier in arrangements]),
+            )
         )
-        taken.append(arrangement.beats)
+
+    told, lock = [0], threading.Lock()
+
+    def step() -> None:
+        """One more of the 3 steps per variation done: progress told in order, from any thread
+        (a cancelled job's callback raises here, and the variation's result with it)."""
+        with lock:
+            told[0] += 1
+            if clip.progress is not None:
+                share = told[0] / (3 * clip.variations)
+                clip.progress(PREDICTION_SHARE + (1 - PREDICTION_SHARE) * share)
+
+    def render(arrangement: Arrangement) -> np.ndarray:
         played = play_runs(plan.source, arrangement.runs, plan.cuts.fade)
-        done(k, 1)
+        step()
         played = match_tone(played, plan.tone, audio.rate, CLIP_TONE_DB, CLIP_TONE_PASSES)
-        done(k, 2)
-        results.append(_match_loudness(played, plan.loudness_db, audio.rate))
-        done(k, 3)
-    return results
+        step()
+        played = _match_loudness(played, plan.loudness_db, audio.rate)
+        step()
+        return played
+
+    with ThreadPoolExecutor(min(clip.variations, os.cpu_count() or 1)) as pool:
+        return list(pool.map(render, arrangements))
 
 
 def _predicted_latents(clip: Prepared, windows: int) -> tuple[np.ndarray, np.ndarray]:
