@@ -35,9 +35,9 @@ MIN_BEATS = 4  # a clip with fewer whole beats than this is continued by the dec
 SHARPNESS = 4.0  # logits per median cost: higher plays the likeliest beat, lower any beat
 CONTINUITY = 2.0  # "follows well on the beat just played", against "sounds like the prediction"
 BAR_BEATS = 4  # a jump by whole bars of this many beats keeps a downbeat a downbeat...
-SHORTEST_BAR_SECONDS = 1.6  # ...and a beat found so fast that 4 of them are shorter than this
-# is an eighth note (airship_2's 90 bpm read as 180): its bar is 8 of them
 OFF_BAR = 2.0  # ...and one that does not costs this many logits
+SHORTEST_BAR_SECONDS = 1.6  # a beat found so fast that BAR_BEATS of them are shorter than this
+# is an eighth note (airship_2's 90 bpm read as 180): its bar is twice as many
 RECENCY = 0.5  # logits per bar that a beat lies before the clip's end: the last bars are the
 # likeliest material of what comes next
 DIVERSITY = 2.0  # logits off a beat for each earlier variation that played one like it at
@@ -52,7 +52,8 @@ SEAM_FRAMES = 2.0  # latent frames before the clip's end that the seam's jump is
 class BeatCuts:
     """The clip cut at its beats, in samples of the clip at its own rate: beat m starts at
     `origin + m * beat`; beats 0 .. `whole - 1` can be played whole, with room for a crossfade
-    on each side; beat `whole` onwards reach the clip's end or beyond (the future)."""
+    on each side; beat `whole` onwards reach the clip's end or beyond (the future). A bar is
+    `bar` beats."""
 
     origin: float
     beat: float
