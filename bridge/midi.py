@@ -8,6 +8,7 @@ its own thread, so the controller stays responsive while the engine works.
 
 from __future__ import annotations
 
+import random
 import threading
 import tomllib
 from collections.abc import Callable, Iterable
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segue.engine.audio import is_clip
+from segue.engine.requests import MAX_SEED
 from segue.presets import PRESETS_DIR
 
 from .client import EngineClient, EngineError, new_job_id
@@ -125,7 +127,7 @@ class MidiActions:
         self._connect, self._report = connect, report
         self._lock = threading.Lock()
         self._jobs: list[str] = []  # in flight, oldest first
-        self._reserved: set[Path] = set()  # outputs of variations in flight
+        self._draws: dict[Path, tuple[int, int]] = {}  # clip: its draw's seed, variations
 
     def perform(self, action: str) -> threading.Thread | None:
         """Start the action; the thread that waits for the engine's answer, if any."""
@@ -144,24 +146,26 @@ class MidiActions:
             self._report(str(error))
             return None
         options = dict(self.options)
-        if action == "variation":
-            options.pop("seed", None)  # a new draw every time
-            options["output"] = str(self._next_variation(clip))
+        options["seed"], options["variations"] = self._draw(clip, action == "variation")
         thread = threading.Thread(target=self._request, args=(clip, options), daemon=True)
         thread.start()
         return thread
 
-    def _next_variation(self, clip: Path) -> Path:
-        """`<clip>.continuation.v2.wav`, `.v3`, ...: the first name neither on disk nor
-        promised to a variation still in flight."""
+    def _draw(self, clip: Path, another: bool) -> tuple[int, int]:
+        """The seed and the number of variations to ask for: `continue` starts a draw (the
+        mapping's seed, else a random one) and asks for its first variation; each `variation`
+        asks for one more of the same draw. The engine keeps the variations of one request
+        apart (an arrangement of the clip's beats can otherwise come out the same for two
+        seeds: 15 of 30 draws of a 2-bar clip did), so the newest is new; the earlier ones are
+        written again as they were (`<clip>.continuation.wav`, `.v2`, ...)."""
         with self._lock:
-            number = 2
-            while (path := clip.with_name(f"{clip.stem}.continuation.v{number}.wav")).exists() or (
-                path in self._reserved
-            ):
-                number += 1
-            self._reserved.add(path)
-            return path
+            seed, count = self._draws.get(clip, (None, 0))
+            if not another or seed is None:
+                given = self.options.get("seed")
+                seed = int(given) if given is not None else random.randrange(MAX_SEED)
+                count = 0
+            self._draws[clip] = (seed, count + 1 if another or count == 0 else 1)
+            return self._draws[clip]
 
     def _request(self, clip: Path, options: dict[str, object]) -> None:
         job = new_job_id()
@@ -169,14 +173,13 @@ class MidiActions:
             self._jobs.append(job)
         try:
             with self._connect() as engine:
-                for path in engine.continue_clip(clip, options, self.timeout, job_id=job):
-                    self._report(f"{clip.name}: {path}")
+                paths = engine.continue_clip(clip, options, self.timeout, job_id=job)
+                self._report(f"{clip.name}: {paths[-1]}")  # the newest variation
         except EngineError as error:
             self._report(f"{clip.name}: {error}")
         finally:
             with self._lock:
                 self._jobs.remove(job)
-                self._reserved.discard(Path(str(options.get("output"))))
 
 
 def listen(messages: Iterable, mapping: MidiMapping, actions: MidiActions) -> None:
