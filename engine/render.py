@@ -38,10 +38,12 @@ def play_runs(source: np.ndarray, runs: Sequence[Run], fade: int) -> np.ndarray:
         if start - lead < 0 or end + trail > source.shape[1] or end <= start:
             raise ValueError(f"run {number} ({start}, {end}) lacks room for its crossfades")
         piece = source[:, start - lead : end + trail].astype(np.float32)
+        span = min(fade, piece.shape[1])  # a run shorter than its fade (the output's last
+        # few samples) fades as far as it goes
         if lead:
-            piece[:, :fade] *= up
+            piece[:, :span] *= up[:span]
         if trail:
-            piece[:, -fade:] *= down
+            piece[:, -span:] *= down[-span:]
         out[:, at - lead : at - lead + piece.shape[1]] += piece
         at += end - start
     return out[:, :total]

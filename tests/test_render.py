@@ -39,6 +39,15 @@ def test_runs_play_the_source_sample_for_sample_outside_their_crossfades() -> No
         at += end - start
 
 
+def test_a_last_run_shorter_than_its_crossfade_is_played() -> None:
+    """An output that ends a few samples after a jump (a beat boundary just before its end)
+    plays those samples, faded in as far as they go: it raised a shape error."""
+    source, fade = _noise(1.0), 353
+    out = play_runs(source, [(1000, 5000), (20000, 20050)], fade)
+    assert out.shape == (2, 4050)
+    assert np.array_equal(out[:, : 4000 - fade // 2], source[:, 1000 : 5000 - fade // 2])
+
+
 def test_a_crossfade_keeps_the_level_and_has_no_kink() -> None:
     up, down = crossfade_ramps(400)
     assert np.allclose(up**2 + down**2, 1.0, atol=1e-6)  # equal power: uncorrelated runs
