@@ -215,7 +215,12 @@ def _seam_lag(
     bar, a bar, two...), drawn at the temperature, likelier the more the moment before it
     sounds like the clip's last moment, so that what plays after the seam is what followed a
     moment like the clip's end (the seam jolts less than the loop's: docs/evaluation.md)."""
-    candidates = [2**k for k in range(8) if 2**k <= cuts.whole]
+    last = cuts.last
+    candidates = [  # the seam's run must end a half fade before the clip does, or jump there
+        2**k
+        for k in range(8)
+        if 2**k <= cuts.whole and cuts.start(last - 2**k + 1) + cuts.fade <= cuts.length
+    ]
     ends = cuts.length - np.array([*candidates, 0]) * cuts.beat
     spans = np.stack([ends - SEAM_FRAMES * timeline.frame, ends], axis=1)
     moments = beat_descriptors(clip_z, timeline.frames(spans))  # [groups, candidates + 1, dim]

@@ -187,3 +187,22 @@ def test_the_temperature_says_how_far_it_strays(monkeypatch: pytest.MonkeyPatch)
     hot = [played(3.0, seed) for seed in range(4)]
     assert len({tuple(h) for h in hot}) == 4
     assert np.mean([np.mean(np.array(h) == wanted) for h in hot]) < 0.8
+
+
+def test_a_clip_that_ends_just_after_a_beat_still_has_room_for_the_seams_jump() -> None:
+    """The clip ends 1 ms into a beat: replaying one beat back would end the seam's run where
+    the clip ends, with no room to fade out of it (play_runs refused such a run). Every
+    drawn seam leaves that room."""
+    beat = 0.5 * RATE
+    clip = _click_track(6.0, 120, offset=0.0)
+    cuts = cut_beats(clip, RATE, 0.5)
+    assert cuts is not None
+    end = round(cuts.start(cuts.last) + 0.001 * RATE)
+    cuts = cut_beats(clip[:, :end], RATE, 0.5)
+    assert cuts is not None and cuts.length - cuts.start(cuts.last) < cuts.fade
+    timeline = LatentTimeline(start=cuts.origin, frame=beat / 10)
+    latent = np.random.default_rng(0).standard_normal((1, 8, round(end / timeline.frame) + 10))
+    for seed in range(40):
+        generator = torch.Generator().manual_seed(seed)
+        runs = arrange(cuts, latent, latent, timeline, RATE, 5.0, generator).runs
+        play_runs(clip[:, :end], runs, cuts.fade)
