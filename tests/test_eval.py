@@ -91,6 +91,9 @@ def test_a_tempo_changed_copy_scores_worse_on_tempo(rock) -> None:
     assert metrics.tempo_bpm(before, RATE) == pytest.approx(spec.bpm, rel=0.02)
     assert metrics.tempo_error(truth, before, RATE) < 2.0
     assert metrics.tempo_error(faster, before, RATE) == pytest.approx(20.0, abs=3.0)
+    nudged = _variant(spec, bpm=spec.bpm * 1.005)  # a jump off the beat grid drifts this much
+    assert metrics.tempo_error(truth, before, RATE) < 0.1
+    assert metrics.tempo_error(nudged, before, RATE) == pytest.approx(0.5, abs=0.15)
     assert metrics.tempo_error(np.zeros_like(truth), before, RATE) == metrics.MAX_TEMPO_ERROR
     noise = baselines.noise(before, truth.shape[1], RATE, _rng())  # no pulse: no tempo to read
     assert metrics.tempo_error(noise, before, RATE) == metrics.MAX_TEMPO_ERROR

@@ -14,6 +14,7 @@ from segue.engine.arrangement import (
     LatentTimeline,
     arrange,
     cut_beats,
+    with_meter,
 )
 from segue.engine.render import crossfade_ramps, play_runs
 
@@ -113,12 +114,14 @@ def _arrangement(
     temperature: float = 0.0,
     seed: int = 0,
     played: list[int] | None = None,
+    bar: int | None = None,
     **weights: float,
 ):
     """Latent frames where each of a 120-bpm clip's beats is a distinct vector, and a
     prediction that asks for the beats `wanted`: the runs that the arrangement plays (cold,
     unless a `temperature` is given), with the arrangement's weights as given, and each
-    beat's start; `played` gets the beat played at each future beat."""
+    beat's start; `played` gets the beat played at each future beat. Given a `bar`, the
+    clip's beats repeat every `bar` beats, with a little of their own."""
     played = [] if played is None else played
     for name, value in weights.items():
         monkeypatch.setattr(arrangement, name, value)
@@ -128,6 +131,8 @@ def _arrangement(
     assert cuts is not None and cuts.whole >= 10
     timeline = LatentTimeline(start=cuts.origin, frame=beat / per_beat)
     vectors = np.random.default_rng(3).standard_normal((cuts.last + 1, dim))
+    if bar is not None:  # each beat sounds like the same beat of every bar, and a little apart
+        vectors = vectors[np.arange(cuts.last + 1) % bar] + 0.3 * vectors
     clip_latent = np.repeat(vectors.T, per_beat, axis=1)[None]  # frame f: beat f // 10
     lead = round((cuts.start(cuts.last + 1) - cuts.length) / timeline.frame)  # the clip ends
     # mid-beat: the first future beat starts where beat last + 1 would
@@ -169,6 +174,24 @@ def test_a_jump_keeps_its_place_in_the_bar(monkeypatch: pytest.MonkeyPatch) -> N
     at = runs[0][1]  # where the clip would have gone on after the seam's run
     for start, end in runs[1:]:
         assert round((start - at) / beat) % arrangement.BAR_BEATS == 0
+        at = end
+
+
+@pytest.mark.parametrize("bar", [3, 4])
+def test_a_jump_keeps_the_clips_own_bar(bar: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clip whose beats repeat every 3 beats is in 3: its jumps are by whole bars of 3 (a
+    waltz jumped by 4 beats loses its downbeat); one that repeats every 4 is in 4."""
+    cuts = cut_beats(_click_track(6.0, 120, offset=0.0), RATE, 0.5)
+    assert cuts is not None
+    descriptors = np.random.default_rng(1).standard_normal((1, cuts.last + 1, 8))
+    repeating = descriptors[:, np.arange(cuts.last + 1) % bar] + 0.3 * descriptors
+    assert with_meter(cuts, repeating).bar == bar
+    assert with_meter(cuts, descriptors).bar == arrangement.BAR_BEATS  # no bar to hear: 4
+    runs, starts = _arrangement([5, 2, 7, 3, 6, 1, 4, 2], monkeypatch, bar=bar)
+    beat = starts[1] - starts[0]
+    at = runs[0][1]
+    for start, end in runs[1:]:
+        assert round((start - at) / beat) % bar == 0
         at = end
 
 

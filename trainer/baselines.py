@@ -31,11 +31,10 @@ from segue.engine.loudness import SILENT_LUFS
 from segue.engine.render import play_runs
 from segue.engine.stereo import mid_side
 
-from .metrics import ONSET_HOP, beat_period, loudness, mono, onset_envelope
+from .metrics import BEATS_PER_BAR, ONSET_HOP, beat_period, loudness, mono, onset_envelope
 
 DRONE_SECONDS = 2.0
 DRONE_FFT = 2048
-BEATS_PER_BAR = 4
 LOOP_CROSSFADE_S = 0.01
 LOOP_FALLBACK_S = 2.0  # the length looped when no tempo is found
 JUKEBOX_JUMP = 0.5  # the chance, at each beat, of jumping to a like beat's successor: on the
