@@ -29,7 +29,7 @@ import soundfile as sf
 import torch
 
 from segue.bridge.client import EngineClient, EngineError
-from segue.trainer.procedural import generate_song, song_spec
+from segue.procedural import generate_song, song_spec
 
 RATE = 44100
 CLIP_SECONDS = 10.0

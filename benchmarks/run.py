@@ -41,7 +41,8 @@ from train_throughput import train_for
 from segue.engine.audio import Audio
 from segue.engine.continuation import continue_clip
 from segue.engine.modelfile import LoadedModel, open_model
-from segue.trainer.procedural import generate_song, song_spec
+from segue.engine.requests import ContinueSettings
+from segue.procedural import generate_song, song_spec
 
 PRESETS = ("default", "seed")
 LENGTHS = (10.0, 30.0, 60.0)
@@ -89,7 +90,7 @@ def warm_continuation(
     def once(seed: int) -> tuple[float, float]:
         clock.seconds = 0.0
         started = time.perf_counter()
-        continue_clip(loaded, clip, seconds, variations=variations, seed=seed)
+        continue_clip(loaded, clip, ContinueSettings(seconds, variations, seed))
         return clock.seconds, time.perf_counter() - started
 
     model, total = median_of(repeats, once)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from segue.presets import load_preset
+from segue.engine.config import load_preset
 from segue.trainer.cache import preprocess
 from segue.trainer.dataset import build_pairs
 from segue.trainer.train import Budget, RunOptions, run_training

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segue.engine.audio import is_clip
+from segue.engine.errors import InvalidValueError
 from segue.engine.requests import MAX_SEED
 from segue.presets import PRESETS_DIR
 
@@ -66,37 +67,39 @@ def load_mapping(name_or_path: str) -> MidiMapping:
     if not path.is_file():
         path = MAPPINGS_DIR / f"{name_or_path}.toml"
         if not path.is_file():
-            raise ValueError(
+            raise InvalidValueError(
                 f"unknown MIDI mapping {name_or_path!r}: use a file or one of "
                 f"{', '.join(available_mappings())}"
             )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ValueError(f"cannot read MIDI mapping '{path}': {error}") from None
+        raise InvalidValueError(f"cannot read MIDI mapping '{path}': {error}") from None
     entries = data.get("trigger")
     if not isinstance(entries, list) or not entries:
-        raise ValueError(f"MIDI mapping '{path}' has no [[trigger]] entries")
+        raise InvalidValueError(f"MIDI mapping '{path}' has no [[trigger]] entries")
     return MidiMapping(path.stem, tuple(_trigger(path, entry) for entry in entries))
 
 
 def _trigger(path: Path, entry: object) -> Trigger:
     where = f"MIDI mapping '{path}'"
     if not isinstance(entry, dict):
-        raise ValueError(f"{where}: each [[trigger]] must be a table")
+        raise InvalidValueError(f"{where}: each [[trigger]] must be a table")
     unknown = set(entry) - {"note", "cc", "channel", "action"}
     if unknown:
-        raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r} in a trigger")
+        raise InvalidValueError(f"{where}: unknown key {sorted(unknown)[0]!r} in a trigger")
     if ("note" in entry) == ("cc" in entry):
-        raise ValueError(f"{where}: a trigger needs exactly one of note or cc: {entry}")
+        raise InvalidValueError(f"{where}: a trigger needs exactly one of note or cc: {entry}")
     kind = "note" if "note" in entry else "cc"
     number, channel, action = entry[kind], entry.get("channel"), entry.get("action")
     if not isinstance(number, int) or not 0 <= number <= 127:
-        raise ValueError(f"{where}: {kind} must be 0 to 127, not {number!r}")
+        raise InvalidValueError(f"{where}: {kind} must be 0 to 127, not {number!r}")
     if channel is not None and (not isinstance(channel, int) or not 1 <= channel <= 16):
-        raise ValueError(f"{where}: channel must be 1 to 16, not {channel!r}")
+        raise InvalidValueError(f"{where}: channel must be 1 to 16, not {channel!r}")
     if action not in ACTIONS:
-        raise ValueError(f"{where}: action must be one of {', '.join(ACTIONS)}, not {action!r}")
+        raise InvalidValueError(
+            f"{where}: action must be one of {', '.join(ACTIONS)}, not {action!r}"
+        )
     return Trigger(kind, number, None if channel is None else channel - 1, action)
 
 
@@ -108,7 +111,9 @@ def newest_clip(folder: Path) -> Path:
         if is_clip(path) and ".continuation" not in path.name and path.is_file()
     ]
     if not clips:
-        raise ValueError(f"no clip in {folder} to continue: export the last bars there first")
+        raise InvalidValueError(
+            f"no clip in {folder} to continue: export the last bars there first"
+        )
     return max(clips, key=lambda path: path.stat().st_mtime_ns)
 
 

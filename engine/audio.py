@@ -27,6 +27,7 @@ import soxr
 
 from . import loudness
 from .atomic import atomic_path
+from .errors import SegueError
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -101,7 +102,7 @@ _INSTALL_FFMPEG = (
 )
 
 
-class AudioError(Exception):
+class AudioError(SegueError):
     """Any audio that cannot be used.
 
     ``str(err)`` is ONE line naming the file and the reason, e.g.

@@ -7,8 +7,13 @@ says exactly which network it holds and how it was trained.
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from dataclasses import dataclass, field
 from typing import Any
+
+from segue.presets import available_presets, preset_path
+
+from .errors import InvalidValueError
 
 MAX_VARIATIONS = 16  # continuations of one clip per request: one batch through the network
 DEFAULT_TEMPERATURE = 0.5  # sampling: keeps to the likely repetition periods, on tempo, varied
@@ -102,10 +107,14 @@ class TrainConfig:
     def __post_init__(self) -> None:
         """A preset's mistake is refused when it is read, not after its songs are preprocessed."""
         if self.stft_mels and len(self.stft_mels) != len(self.stft_sizes):
-            raise ValueError("stft_mels needs one number of mel bands per size in stft_sizes")
+            raise InvalidValueError(
+                "stft_mels needs one number of mel bands per size in stft_sizes"
+            )
         fractions = (self.stage1_fraction, self.stage3_fraction)
         if min(fractions) < 0 or sum(fractions) > 1:
-            raise ValueError("stage1_fraction and stage3_fraction must share at most the budget")
+            raise InvalidValueError(
+                "stage1_fraction and stage3_fraction must share at most the budget"
+            )
 
     def stage(self, done: float) -> int:
         """The stage at this fraction of the budget: 1 autoencoder, 2 whole net, 3 decoder."""
@@ -128,12 +137,28 @@ class Preset:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def load_preset(name: str) -> Preset:
+    """A shipped preset by name, or a preset file of your own by its path (`my.toml`)."""
+    path = preset_path(name)
+    if not path.is_file():
+        raise InvalidValueError(
+            f"unknown preset {name!r}: available are {', '.join(available_presets())}"
+        )
+    data = tomllib.loads(path.read_text())
+    return Preset(
+        name=data["name"],
+        intent=data["intent"],
+        model=model_config_from_dict(data["model"]),
+        train=train_config_from_dict(data.get("train", {})),
+    )
+
+
 def _build(cls: type, data: dict[str, Any]) -> Any:
     """Build a config dataclass from a dict, refusing unknown keys so a typo never goes unseen."""
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(data) - set(known)
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys: {', '.join(sorted(unknown))}")
+        raise InvalidValueError(f"unknown {cls.__name__} keys: {', '.join(sorted(unknown))}")
     values = dict(data)
     for name in ("encoder", "decoder_layers"):
         if name in values:
@@ -160,28 +185,32 @@ def to_dict(config: ModelConfig | TrainConfig) -> dict[str, Any]:
 
 def _validate(config: ModelConfig) -> None:
     if config.activation not in ("none", "gelu"):
-        raise ValueError(f"activation must be 'none' or 'gelu', not {config.activation!r}")
+        raise InvalidValueError(f"activation must be 'none' or 'gelu', not {config.activation!r}")
     if config.decoder not in ("transposed", "istft"):
-        raise ValueError(f"decoder must be 'transposed' or 'istft', not {config.decoder!r}")
+        raise InvalidValueError(f"decoder must be 'transposed' or 'istft', not {config.decoder!r}")
     if config.positional not in ("none", "sinusoidal"):
-        raise ValueError(f"positional must be 'none' or 'sinusoidal', not {config.positional!r}")
+        raise InvalidValueError(
+            f"positional must be 'none' or 'sinusoidal', not {config.positional!r}"
+        )
     if config.predictor not in ("same-frames", "future-queries"):
-        raise ValueError("predictor must be 'same-frames' or 'future-queries'")
+        raise InvalidValueError("predictor must be 'same-frames' or 'future-queries'")
     if config.latent_dim % config.heads:
-        raise ValueError("the latent size must be divisible by the number of heads")
+        raise InvalidValueError("the latent size must be divisible by the number of heads")
     if config.decoder_phase not in ("learned", "locked"):
-        raise ValueError(
+        raise InvalidValueError(
             f"decoder_phase must be 'learned' or 'locked', not {config.decoder_phase!r}"
         )
     if config.render not in ("decoder", "clip"):
-        raise ValueError(f"render must be 'decoder' or 'clip', not {config.render!r}")
+        raise InvalidValueError(f"render must be 'decoder' or 'clip', not {config.render!r}")
     if config.render == "clip" and not config.variation_dim:
-        raise ValueError("render = 'clip' needs a model that draws variations (variation_dim)")
+        raise InvalidValueError(
+            "render = 'clip' needs a model that draws variations (variation_dim)"
+        )
     if config.decoder_phase == "locked" and config.decoder != "istft":
-        raise ValueError("a locked decoder phase needs the istft decoder")
+        raise InvalidValueError("a locked decoder phase needs the istft decoder")
     if config.encoder_n_fft and config.encoder_hop <= 0:
-        raise ValueError("a spectral encoder needs a positive encoder_hop")
+        raise InvalidValueError("a spectral encoder needs a positive encoder_hop")
     if config.decoder == "istft" and (
         config.hop <= 0 or config.n_fft % config.hop or config.n_fft // config.hop < 2
     ):
-        raise ValueError("an istft decoder needs a hop that divides n_fft at least twice")
+        raise InvalidValueError("an istft decoder needs a hop that divides n_fft at least twice")

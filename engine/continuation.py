@@ -31,13 +31,13 @@ from .audio import (
     resample,
     write_audio,
 )
-from .config import DEFAULT_TEMPERATURE
 from .loudness import SILENT_LUFS
 from .model import DECODER_REACH_FRAMES, PeriodChoice, Sampling
 from .modelfile import LoadedModel
 from .outputs import CONTINUATION_MARK, checked_outputs
 from .render import play_runs
-from .requests import check_continuation
+from .replay import clip_replay, continue_replaying
+from .requests import ContinueSettings, check_continuation
 from .stereo import match_width, width_profile
 from .tempo import beat_lags, beat_seconds, refined_beat
 from .tone import TONE_FFT, TONE_FLOOR, match_tone, power_spectrum, smoothed
@@ -53,10 +53,10 @@ SECTION_CHANGE_DB = 3.0  # mean |difference| per third-octave band between that 
 # whole window above which the clip has changed section (24 held-out real clips: 0.3 to 2.9 dB;
 # 8.7 dB where the band dropped its upper instruments 5 s before the end, 6.6 at a song's intro)
 REPLAY_WEIGHT = 0.5  # how much of the decoder's error on a clip frame its replays get back
-# (model.Replay). 8 held-out real clips: log-mel 5.37 -> 5.29, frames 4.04 -> 3.71; the shipped
+# (replay.Replay). 8 held-out real clips: log-mel 5.37 -> 5.29, frames 4.04 -> 3.71; the shipped
 # model's 16 validation pairs: 6.79 -> 6.54. All of it (1.0) overshoots on real music.
 REPLAY_PHASE_TOLERANCE = 0.5  # nepers: how far a replayed cell may stray from its clip cell
-# and still mostly keep the clip's phase (model.Replay). The shipped model's 16 validation
+# and still mostly keep the clip's phase (replay.Replay). The shipped model's 16 validation
 # pairs: log-mel 6.56 -> 6.32, frames 4.71 -> 4.57 (with RESIDUAL_CLAMP 6; tolerances 0.25 and
 # 1.0 within 0.05 dB of 0.5, the wider one leaving the variations closer together).
 CLIP_TONE_DB = 3.0  # the bound of the matching EQ on a continuation played from the clip: the
@@ -75,14 +75,11 @@ Progress = Callable[[float], None]
 def continue_clip(
     loaded: LoadedModel,
     audio: Audio,
-    seconds: float,
-    variations: int = 1,
-    seed: int | None = None,
-    temperature: float = DEFAULT_TEMPERATURE,
+    settings: ContinueSettings,
     progress: Progress | None = None,
-    bpm: float | None = None,
 ) -> list[np.ndarray]:
-    """K continuations of `audio`, each [channels, round(seconds * rate)] at the clip's own rate.
+    """K continuations of `audio` (`settings.variations`), each [channels, round(seconds *
+    rate)] at the clip's own rate.
 
     Variations come from sampling the model's prediction: a variation vector (which
     continuation to play), a repetition period (a whole number of the clip's beats, where it
@@ -92,13 +89,13 @@ def continue_clip(
     with the clip's own beats wherever the clip has a beat to cut at (`arrangement.py`); else
     the decoder renders it.
     """
-    check_continuation(loaded.config, seconds, variations, temperature, seed, audio.channels)
+    check_continuation(loaded.config, settings, audio.channels)
     if audio.seconds < MIN_CLIP_SECONDS:
         raise AudioError(
             f"the clip is {audio.seconds:.2f} s long: Segue needs at least {MIN_CLIP_SECONDS} s"
         )
-    clip = _prepared(loaded, audio, seconds, variations, seed, temperature, progress, bpm)
-    plan = _clip_plan(clip, bpm)
+    clip = _prepared(loaded, audio, settings, progress)
+    plan = _clip_plan(clip, settings.bpm)
     raw = _arranged(clip, plan) if plan is not None else _decoded(clip)
     return [_soft_clip_peaks(smooth_seam(audio.samples, out, audio.rate)) for out in raw]
 
@@ -124,24 +121,26 @@ class Prepared:
 
 
 def _prepared(
-    loaded: LoadedModel,
-    audio: Audio,
-    seconds: float,
-    variations: int,
-    seed: int | None,
-    temperature: float,
-    progress: Progress | None,
-    bpm: float | None,
+    loaded: LoadedModel, audio: Audio, settings: ContinueSettings, progress: Progress | None
 ) -> Prepared:
-    grid = beat_grid(loaded, audio, bpm)
+    grid = beat_grid(loaded, audio, settings.bpm)
+    seed = settings.seed
     generator = torch.Generator().manual_seed(
         seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
     )
     window = _model_window(audio, grid.rate, loaded.config.window_samples)  # [C, W]
     inputs = np.stack([window[[a, b]] for a, b in _channel_pairs(audio.channels)])
-    output_frames = round(seconds * audio.rate)
+    output_frames = round(settings.seconds * audio.rate)
     return Prepared(
-        loaded, audio, grid, inputs, output_frames, variations, temperature, generator, progress
+        loaded,
+        audio,
+        grid,
+        inputs,
+        output_frames,
+        settings.variations,
+        settings.temperature,
+        generator,
+        progress,
     )
 
 
@@ -294,8 +293,8 @@ def _decoded(clip: Prepared) -> list[np.ndarray]:
         # Every variation hears the same clip first: encode it once, not K times.
         waveform = torch.from_numpy(inputs).to(device)
         latent = model.encode(waveform)
-        replay = model.replay(
-            waveform, latent, REPLAY_WEIGHT, REPLAY_PHASE_TOLERANCE, copies=variations
+        replay = clip_replay(
+            model.decoder, waveform, latent, REPLAY_WEIGHT, REPLAY_PHASE_TOLERANCE, variations
         )
         latent = latent.repeat(variations, 1, 1)
         for done in range(1, windows + 1):
@@ -304,7 +303,7 @@ def _decoded(clip: Prepared) -> list[np.ndarray]:
             sampling = _sampling(
                 loaded, variation, len(groups), temperature, generator, device, on_beat, choose
             )
-            continued = model.continue_latent(latent, sampling, frames, replay)
+            continued, following = continue_replaying(model, latent, sampling, frames, replay)
             piece = continued.waveform[..., :needed].float().cpu().numpy()  # [K*G, 2, needed]
             piece = piece - piece.mean(axis=-1, keepdims=True)  # no DC offset
             for index in range(piece.shape[0]):
@@ -317,7 +316,7 @@ def _decoded(clip: Prepared) -> list[np.ndarray]:
             # The next window hears this one's latents, not its audio encoded again: each
             # re-encoding of decoded audio blurred the onsets a little more, and over 32 s three
             # held-out clips in eight lost their beat (pulse clarity 0.6 -> 0.15).
-            latent, replay = continued.latent, continued.replay
+            latent, replay = continued.latent, following
             if clip.progress is not None:
                 clip.progress(done / windows)
     joined = np.concatenate(pieces, axis=-1)  # [K*G, 2, at least the model frames needed]
@@ -520,25 +519,21 @@ def _soft_clip_peaks(samples: np.ndarray, knee: float = SOFT_CLIP_KNEE) -> np.nd
 def continue_file(
     loaded: LoadedModel,
     input_path: str | os.PathLike,
-    output: str | os.PathLike | None,
-    seconds: float,
-    variations: int = 1,
-    seed: int | None = None,
-    temperature: float = DEFAULT_TEMPERATURE,
+    settings: ContinueSettings,
     progress: Progress | None = None,
-    bpm: float | None = None,
     audio: Audio | None = None,
-    overwrite: bool = False,
 ) -> list[Path]:
-    """Read a clip (its tail only, for long files), continue it, write each variation atomically.
-    `audio` is the clip when the caller read it already (its last `clip_tail_seconds`), so as to
-    refuse a bad clip before loading the model. The outputs are checked before the model runs
-    and again before they are written (a file may have appeared meanwhile): see `outputs.py`."""
-    where = (Path(input_path), Path(output) if output else None, variations, overwrite)
+    """Read a clip (its tail only, for long files), continue it, write each variation atomically
+    (to `settings.output`, else beside the clip). `audio` is the clip when the caller read it
+    already (its last `clip_tail_seconds`), so as to refuse a bad clip before loading the
+    model. The outputs are checked before the model runs and again before they are written (a
+    file may have appeared meanwhile): see `outputs.py`."""
+    output = Path(settings.output) if settings.output else None
+    where = (Path(input_path), output, settings.variations, settings.overwrite)
     checked_outputs(*where)
     if audio is None:
         audio = read_audio(input_path, tail_seconds=loaded.config.clip_tail_seconds)
-    results = continue_clip(loaded, audio, seconds, variations, seed, temperature, progress, bpm)
+    results = continue_clip(loaded, audio, settings, progress)
     paths = checked_outputs(*where)
     return [
         write_audio(path, samples, audio.rate, comment=CONTINUATION_MARK)

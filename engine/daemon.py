@@ -13,16 +13,15 @@ import signal
 import stat
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from segue import __version__
-
 from .audio import Audio
 from .continuation import continue_clip, continue_file
+from .errors import SegueError
 from .jobs import BusyError, Job, Worker
 from .modelfile import LoadedModel, open_model
 from .outputs import checked_outputs
@@ -45,6 +44,7 @@ from .protocol import (
 )
 from .reasons import quoted_path
 from .requests import ContinueSettings, check_continuation, continue_settings
+from .version import SEGUE_VERSION
 from .watchfolder import WatchFolder
 
 log = logging.getLogger("segue.serve")
@@ -88,17 +88,12 @@ class Daemon:
         clip = _readable_file(str(request.args["input"]))
         try:  # everything that can be refused before the model runs is refused now
             settings = continue_settings(request.options)
-            check_continuation(
-                self.model.config,
-                settings.seconds,
-                settings.variations,
-                settings.temperature,
-                settings.seed,
-                channels=1,  # at least one stereo pair: the clip's own count is checked later
+            check_continuation(  # at least one stereo pair: the clip's own count is checked later
+                self.model.config, settings, channels=1
             )
             output = _absolute(settings.output, "output") if settings.output else None
             checked_outputs(clip, output, settings.variations, settings.overwrite)
-        except ValueError as error:
+        except SegueError as error:
             raise ProtocolError(str(error)) from None
         reply_to, job_id = request.reply_to, request.id
         started = time.monotonic()
@@ -125,7 +120,7 @@ class Daemon:
         self._submit(job)
 
     def _ping(self, request: Request) -> None:
-        self.endpoint.reply(request.reply_to, PONG, __version__, self.model_name)
+        self.endpoint.reply(request.reply_to, PONG, SEGUE_VERSION, self.model_name)
 
     def _status(self, request: Request) -> None:
         self.endpoint.reply(request.reply_to, STATUS, json.dumps(self.status()))
@@ -162,23 +157,12 @@ class Daemon:
     def _continue_into(
         self, clip: Path, output: Path | None, settings: ContinueSettings, progress
     ) -> list[Path]:
-        return continue_file(
-            self.model,
-            clip,
-            output,
-            settings.seconds,
-            settings.variations,
-            settings.seed,
-            settings.temperature,
-            progress,
-            settings.bpm,
-            overwrite=settings.overwrite,
-        )
+        return continue_file(self.model, clip, replace(settings, output=output), progress)
 
     def status(self) -> dict[str, object]:
         host, port = self.endpoint.address
         return {
-            "version": __version__,
+            "version": SEGUE_VERSION,
             "model": self.model_name,
             "preset": self.model.metadata.get("preset"),
             "sample_rate": self.model.config.sample_rate,
@@ -232,7 +216,9 @@ def _warmed_up(loaded: LoadedModel) -> LoadedModel:
     (about a second on a CPU)."""
     rate = loaded.config.sample_rate
     noise = np.random.default_rng(0).normal(0.0, 0.1, (2, rate)).astype(np.float32)
-    continue_clip(loaded, Audio(noise, rate), loaded.config.window_seconds, seed=0)
+    continue_clip(
+        loaded, Audio(noise, rate), ContinueSettings(loaded.config.window_seconds, seed=0)
+    )
     return loaded
 
 

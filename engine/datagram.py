@@ -13,6 +13,8 @@ import struct
 
 from pythonosc.osc_message import OscMessage
 
+from .errors import SegueError
+
 BUNDLE_PREFIX = b"#bundle\x00"
 _BUNDLE_HEADER = len(BUNDLE_PREFIX) + 8  # the prefix and a 64-bit time tag
 MAX_DEPTH = 4  # bundles within bundles
@@ -20,7 +22,7 @@ MAX_MESSAGES = 64  # in one datagram: each may be answered, so a bundle is no am
 TYPE_TAGS = frozenset(b"ihfdsbrmtTFN[]")  # what python-osc reads; it skips others with a warning
 
 
-class DatagramError(ValueError):
+class DatagramError(SegueError):
     """A datagram that is not OSC, or is broken OSC; `osc` says whether it looked like OSC."""
 
     def __init__(self, reason: str, osc: bool) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import torch
 
+from .errors import InvalidValueError
+
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but torch sees no CUDA GPU")
+        raise InvalidValueError("--device cuda was asked for, but torch sees no CUDA GPU")
     if name not in ("cpu", "cuda"):
-        raise ValueError(f"device must be cpu, cuda or auto, not {name!r}")
+        raise InvalidValueError(f"device must be cpu, cuda or auto, not {name!r}")
     return torch.device(name)

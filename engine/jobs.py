@@ -17,13 +17,12 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .audio import AudioError
-from .modelheader import ModelFileError
+from .errors import SegueError
 from .reasons import one_line
 
 log = logging.getLogger("segue.serve")
 
-_USER_ERRORS = (AudioError, ModelFileError, ValueError, OSError)
+_USER_ERRORS = (SegueError, OSError)  # a person can mend these: told, no traceback
 
 
 class BusyError(Exception):

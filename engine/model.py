@@ -1,8 +1,10 @@
 """The Segue network: conv + max-pool encoder, transformer, decoder.
 
-One class builds both the original design (preset `seed`, flaws included) and Segue's own
-(`default`) from a `ModelConfig`; `forward` returns the reconstruction of the input window and
-the prediction of the window that follows it.
+One class builds both the original design (preset `seed`, flaws included: its own decoder is in
+`seed_design.py`) and Segue's own (`default`) from a `ModelConfig`. Training decodes the input
+window's latents (its reconstruction) and the prediction of the window that follows them;
+a continuation predicts window after window (`continue_latent`), each decoded after the one it
+follows (`replay.py` corrects the frames that replay the clip).
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from .config import ConvSpec, ModelConfig
+from .config import ModelConfig
+from .seed_design import TransposedDecoder, activation, transposed
 
-RESIDUAL_CLAMP = 6.0  # nepers (52 dB): silence in the clip does not become a hole forever
-# (3.0 held back the quiet cells: the clip replayed whole decoded 2.7 dB log-mel from itself)
 DECODER_REACH_FRAMES = 6
 """How many latent frames on either side of a sample the decoders' convolutions and overlap-add
 reach (at most 5 for `default`, 3 for `seed`): decoding a window's first N + 6 frames gives its
@@ -29,42 +30,9 @@ PeriodChoice = Callable[[Tensor], Tensor]
 the indices, [batch]. The rows can depend on each other (variations that must differ)."""
 
 
-class Output(NamedTuple):
-    reconstruction: Tensor  # [batch, channels, samples]: encoder -> decoder
-    prediction: Tensor  # [batch, channels, samples]: encoder -> transformer -> decoder
-
-
-class ClipCells(NamedTuple):
-    """The clip's STFT cells against the decoder's rendering of the clip's latents, worked out
-    once per clip; each [rows, channels, STFT frames, bins]."""
-
-    residual: Tensor  # log |clip STFT| - decoded (clamped to +-RESIDUAL_CLAMP): its error
-    phasor: Tensor  # complex, unit length: the clip's phase
-    decoded: Tensor  # the decoder's log magnitudes for the clip's latents
-
-
-class Replay(NamedTuple):
-    """The clip's STFT cells, and which clip frame each latent frame replays.
-
-    The decoder renders what it hears softer than it was (its quiet cells too loud, its
-    transients blunted) and with a phase of its own making (`locked_phase`), which smears
-    what a repeat should play as sharply as the clip did. On the clip itself the truth is
-    known. Where the prediction replays the clip (the predictor's loop), a replayed cell gets
-    back part of the decoder's error on it, and the clip's own phase in proportion to how
-    close the predicted cell is to the one it replays: a repeat keeps its detail, a cell the
-    prediction changed keeps the decoder's phase."""
-
-    clip: ClipCells  # rows: the clip's channel groups
-    sources: Tensor  # [batch, latent frames]: the clip frame that each latent frame replays
-    weight: float  # how much of the residual a replayed cell gets
-    phase_tolerance: float  # nepers: a replayed cell this far from its clip cell keeps e^-1
-    # of the clip's phase (in the phasor sum with the decoder's)
-
-
 class Continued(NamedTuple):
     latent: Tensor  # [batch, latent_dim, frames]: the whole next window, what follows it hears
     waveform: Tensor  # [batch, channels, samples]: its audio
-    replay: Replay | None = None  # the clip frames that the next window's frames replay
 
 
 class LatentPrediction(NamedTuple):
@@ -72,10 +40,6 @@ class LatentPrediction(NamedTuple):
     log_sigma: Tensor | None  # same shape; None for a deterministic predictor
     lag_logits: Tensor | None = None  # [batch, lags]: which repetition period to continue with
     lags: Tensor | None = None  # [batch]: the period used, in frames
-
-
-def _activation(name: str) -> nn.Module:
-    return nn.GELU() if name == "gelu" else nn.Identity()
 
 
 def sinusoidal_positions(length: int, dim: int, device: torch.device) -> Tensor:
@@ -132,7 +96,7 @@ class Encoder(nn.Module):
                 nn.Conv1d(previous, spec.channels, spec.kernel, spec.stride, spec.padding)
             )
             if index < len(config.encoder) - 1:
-                layers.append(_activation(config.activation))
+                layers.append(activation(config.activation))
             if spec.pool > 1:
                 layers.append(nn.MaxPool1d(spec.pool))
             previous = spec.channels
@@ -280,30 +244,6 @@ class Predictor(nn.Module):
         return logits[:, self.config.min_lag_frames - 1 :]
 
 
-class TransposedDecoder(nn.Module):
-    """The original decoder: a stack of transposed convolutions."""
-
-    def __init__(self, config: ModelConfig) -> None:
-        super().__init__()
-        layers: list[nn.Module] = []
-        previous = config.latent_dim
-        for index, spec in enumerate(config.decoder_layers):
-            layers.append(_transposed(previous, spec))
-            if index < len(config.decoder_layers) - 1:
-                layers.append(_activation(config.activation))
-            previous = spec.channels
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, latent: Tensor) -> Tensor:
-        return self.layers(latent)
-
-
-def _transposed(in_channels: int, spec: ConvSpec) -> nn.ConvTranspose1d:
-    return nn.ConvTranspose1d(
-        in_channels, spec.channels, spec.kernel, spec.stride, spec.padding, spec.output_padding
-    )
-
-
 class ConvNeXtBlock(nn.Module):
     """Depthwise conv + pointwise MLP with a residual path: wide context at low cost."""
 
@@ -369,7 +309,7 @@ class ISTFTDecoder(nn.Module):
         layers: list[nn.Module] = []
         previous = config.latent_dim
         for spec in config.decoder_layers:
-            layers += [_transposed(previous, spec), nn.GELU()]
+            layers += [transposed(previous, spec), nn.GELU()]
             previous = spec.channels
         layers += [ConvNeXtBlock(previous) for _ in range(config.decoder_blocks)]
         self.body = nn.Sequential(*layers)
@@ -381,34 +321,11 @@ class ISTFTDecoder(nn.Module):
             nn.init.zeros_(self.head.bias.view(config.channels, 2, self.bins)[:, 1])
         self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
 
-    def forward(
-        self, latent: Tensor, replayed: ClipCells | None = None, replay: Replay | None = None
-    ) -> Tensor:
-        """The waveform of `latent`; where it replays clip cells (`replayed`, one per output
-        cell, with `replay`'s weight and tolerance), those cells are corrected (see `Replay`)."""
+    def forward(self, latent: Tensor) -> Tensor:
+        """The waveform of `latent`."""
         log_magnitude, phase = self.spectrum(latent)
-        trust = None
-        if replayed is not None and replay is not None:
-            distance = (log_magnitude - replayed.decoded) / replay.phase_tolerance
-            trust = torch.exp(-distance.square())
-            log_magnitude = log_magnitude + replay.weight * replayed.residual
-        batch, channels, count, _ = log_magnitude.shape
-        if self.config.decoder_phase == "locked":
-            with torch.no_grad():
-                locked = locked_phase(
-                    log_magnitude.flatten(0, 1), self.config.n_fft, self.config.hop
-                )
-            phase = phase + locked.view_as(phase)
-        real, imaginary = torch.cos(phase), torch.sin(phase)
-        if trust is not None:  # the phasor sum of the clip's phase and the decoder's
-            mixed = trust * replayed.phasor + (1 - trust) * torch.complex(real, imaginary)
-            mixed = mixed / mixed.abs().clamp(min=1e-7)
-            real, imaginary = mixed.real, mixed.imag
-        magnitude = log_magnitude.exp()
-        # magnitude * e^(i phase), built from its parts: torch.polar is twice as slow on CPU.
-        spectrum = torch.complex(magnitude * real, magnitude * imaginary)
-        audio = self._synthesise(spectrum.reshape(batch * channels, count, self.bins))
-        return audio.reshape(batch, channels, count * self.config.hop)
+        phase = self.played_phase(log_magnitude, phase)
+        return self.render(log_magnitude, torch.cos(phase), torch.sin(phase))
 
     def spectrum(self, latent: Tensor) -> tuple[Tensor, Tensor]:
         """The STFT frames that the latents decode to, before any phase locking: log
@@ -424,20 +341,24 @@ class ISTFTDecoder(nn.Module):
         frames = frames.reshape(batch, count, self.config.channels, 2, self.bins).transpose(1, 2)
         return frames[..., 0, :].clamp(max=6.0), frames[..., 1, :]
 
-    def clip_cells(self, waveform: Tensor, latent: Tensor) -> ClipCells:
-        """The STFT cells of `waveform` and of the decoding of `latent`, its latents."""
-        decoded, _ = self.spectrum(latent)
-        stft = torch.stft(
-            waveform.float().flatten(0, 1),
-            self.config.n_fft,
-            self.config.hop,
-            window=self.window,
-            return_complex=True,
-        )  # centred frames, as the decoder's overlap-add places them
-        heard = stft.transpose(1, 2)[:, : decoded.shape[2]].reshape(decoded.shape)
-        error = heard.abs().clamp(min=1e-7).log() - decoded
-        phasor = torch.polar(torch.ones_like(decoded), heard.angle())
-        return ClipCells(error.clamp(-RESIDUAL_CLAMP, RESIDUAL_CLAMP), phasor, decoded)
+    def played_phase(self, log_magnitude: Tensor, phase: Tensor) -> Tensor:
+        """The phase the cells play with: the learned `phase`, plus the phase locked to the
+        peaks of `log_magnitude` for `decoder_phase = "locked"`."""
+        if self.config.decoder_phase != "locked":
+            return phase
+        with torch.no_grad():
+            locked = locked_phase(log_magnitude.flatten(0, 1), self.config.n_fft, self.config.hop)
+        return phase + locked.view_as(phase)
+
+    def render(self, log_magnitude: Tensor, real: Tensor, imaginary: Tensor) -> Tensor:
+        """The waveform [batch, channels, samples] of STFT cells given by their log magnitudes
+        and the parts of their unit phasors, each [batch, channels, STFT frames, bins]."""
+        batch, channels, count, _ = log_magnitude.shape
+        magnitude = log_magnitude.exp()
+        # magnitude * e^(i phase), built from its parts: torch.polar is twice as slow on CPU.
+        spectrum = torch.complex(magnitude * real, magnitude * imaginary)
+        audio = self._synthesise(spectrum.reshape(batch * channels, count, self.bins))
+        return audio.reshape(batch, channels, count * self.config.hop)
 
     def _synthesise(self, spectrum: Tensor) -> Tensor:
         """Inverse STFT of [signals, frames, bins], as `torch.istft(center=True)` computes it,
@@ -478,37 +399,8 @@ class SegueNet(nn.Module):
     def encode(self, waveform: Tensor) -> Tensor:
         return self.encoder(waveform)
 
-    def decode(self, latent: Tensor, replay: Replay | None = None) -> Tensor:
-        """The waveform of these latents; with a `replay`, each frame that replays a clip frame
-        is corrected by what the clip really had there (see `Replay`)."""
-        if replay is None:
-            return self.decoder(latent)
-        per = self.config.window_samples // self.config.hop // self.frames  # STFT frames each
-        cells = replay.sources[:, :, None] * per + torch.arange(per, device=latent.device)
-        rows = replay.clip.decoded.shape[0]
-        groups = torch.arange(latent.shape[0], device=latent.device) % rows
-
-        def replayed(cell: Tensor) -> Tensor:  # [groups, ...] -> [batch, ...] per output cell
-            return cell.transpose(1, 2)[groups[:, None], cells.flatten(1)].transpose(1, 2)
-
-        return self.decoder(latent, ClipCells(*map(replayed, replay.clip)), replay)
-
-    def replay(
-        self,
-        waveform: Tensor,
-        latent: Tensor,
-        weight: float,
-        phase_tolerance: float,
-        copies: int = 1,
-    ) -> Replay | None:
-        """The `Replay` of clip windows and their latents, for `copies` rows of each (the
-        variations); None for a decoder that renders no STFT."""
-        if not isinstance(self.decoder, ISTFTDecoder):
-            return None
-        frames = torch.arange(latent.shape[-1], device=latent.device)
-        sources = frames.expand(copies * latent.shape[0], -1)
-        clip = self.decoder.clip_cells(waveform, latent)
-        return Replay(clip, sources, weight, phase_tolerance)
+    def decode(self, latent: Tensor) -> Tensor:
+        return self.decoder(latent)
 
     def predict_latent(
         self,
@@ -519,10 +411,6 @@ class SegueNet(nn.Module):
         choose: PeriodChoice | None = None,
     ) -> LatentPrediction:
         return self.predictor(latent, variation, lags, lag_noise, choose)
-
-    def future_latent(self, latent: Tensor, sampling: Sampling | None = None) -> Tensor:
-        """The next window's latents: the most likely ones, or a sample (see `Sampling`)."""
-        return self.predict(latent, sampling)[1]
 
     def predict(self, latent: Tensor, sampling: Sampling | None) -> tuple[LatentPrediction, Tensor]:
         """The prediction, and the latents drawn from it (its mean without `sampling`)."""
@@ -535,42 +423,33 @@ class SegueNet(nn.Module):
         return predicted, sample_latent(predicted, sampling.noise)
 
     def continue_latent(
-        self,
-        latent: Tensor,
-        sampling: Sampling | None = None,
-        frames: int | None = None,
-        replay: Replay | None = None,
+        self, latent: Tensor, sampling: Sampling | None = None, frames: int | None = None
     ) -> Continued:
         """The window that follows these latents: its latents, and its waveform (only the
         prediction, which is all inference needs). `frames` decodes just the first latent frames
-        of it (the last window of a continuation is seldom needed whole).
+        of it (the last window of a continuation is seldom needed whole)."""
+        _, future = self.predict(latent, sampling)
+        return Continued(future, self.decode_following(latent, future, frames))
+
+    def decode_following(
+        self,
+        latent: Tensor,
+        future: Tensor,
+        frames: int | None = None,
+        decode: Callable[[Tensor], Tensor] | None = None,
+    ) -> Tensor:
+        """The waveform of `future` (of its first `frames`), the latents that follow `latent`.
 
         The decoder hears the input's last latent frames before the prediction, and their audio
         is cut off again: decoded alone, the prediction's first frames lack the neighbours the
         decoder's convolutions and overlap-add expect, and fade in (3 to 4 dB down over the
-        first 30 ms): a dip at the join. With a `replay` (whose sources are `latent`'s), the
-        frames the predictor's loop replays from the clip are corrected (`Replay`), and the
-        result says where the next window's frames come from."""
-        predicted, future = self.predict(latent, sampling)
+        first 30 ms): a dip at the join. `decode` decodes the frames heard (`self.decode` if not
+        given)."""
         context = latent[..., -DECODER_REACH_FRAMES:]
         heard = torch.cat([context, future if frames is None else future[..., :frames]], dim=-1)
-        following = None
-        if replay is not None and predicted.lags is not None:
-            played = loop_indices(latent.shape[-1], latent.device)[predicted.lags - 1]
-            following = replay._replace(sources=replay.sources.gather(1, played))
-            sources = torch.cat(
-                [replay.sources[:, -DECODER_REACH_FRAMES:], following.sources], dim=1
-            )[:, : heard.shape[-1]]
-            waveform = self.decode(heard, replay._replace(sources=sources))
-        else:
-            waveform = self.decode(heard)
+        waveform = (self.decode if decode is None else decode)(heard)
         start = waveform.shape[-1] * context.shape[-1] // heard.shape[-1]
-        return Continued(future, waveform[..., start:], following)
-
-    def forward(self, waveform: Tensor, sampling: Sampling | None = None) -> Output:
-        """Reconstruct the window and predict the next one."""
-        latent = self.encode(waveform)
-        return Output(self.decode(latent), self.decode(self.future_latent(latent, sampling)))
+        return waveform[..., start:]
 
 
 class Sampling(NamedTuple):

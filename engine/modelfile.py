@@ -16,12 +16,11 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from segue import __version__
-
 from .atomic import atomic_path
 from .config import ModelConfig, to_dict
 from .model import SegueNet
 from .modelheader import FORMAT, ModelFileError, first_line, model_path, read_header
+from .version import SEGUE_VERSION
 
 
 @dataclass
@@ -39,7 +38,7 @@ def save_model(path: str | os.PathLike, model: SegueNet, metadata: dict[str, Any
     header = {
         "format": FORMAT,
         "config": json.dumps(to_dict(model.config)),
-        "metadata": json.dumps({**metadata, "segue_version": __version__}),
+        "metadata": json.dumps({**metadata, "segue_version": SEGUE_VERSION}),
     }
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     with atomic_path(path) as temp:

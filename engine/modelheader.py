@@ -7,6 +7,7 @@ it pays for loading torch and the network (seconds on a laptop, far more on a bu
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,15 @@ from typing import Any
 
 from safetensors import SafetensorError, safe_open
 
+from segue.presets import available_presets, shipped_model_path
+
 from .config import ModelConfig, model_config_from_dict
+from .errors import SegueError
 
 FORMAT = "segue-model/1"
 
 
-class ModelFileError(Exception):
+class ModelFileError(SegueError):
     """A model file that cannot be used; str(err) is one line naming the file."""
 
 
@@ -52,6 +56,13 @@ def read_header(path: str | os.PathLike) -> ModelHeader:
     return ModelHeader(config, metadata)
 
 
+def stored_parameters(path: str | os.PathLike) -> int:
+    """How many numbers a model file's weights hold (every one a parameter: buffers are not
+    stored), read from its header, without torch or the network."""
+    with safe_open(str(path), framework="numpy") as handle:
+        return sum(math.prod(handle.get_slice(key).get_shape()) for key in handle.keys())  # noqa: SIM118
+
+
 def first_line(error: Exception) -> str:
     text = str(error).strip().splitlines()
     return text[0][:200] if text else type(error).__name__
@@ -59,8 +70,6 @@ def first_line(error: Exception) -> str:
 
 def model_path(name_or_path: str | os.PathLike) -> Path:
     """The file of a shipped model (by preset name) or of a model file (by path)."""
-    from segue.presets import available_presets, shipped_model_path
-
     shipped = [name for name in available_presets() if shipped_model_path(name).is_file()]
     if str(name_or_path) in shipped:
         return shipped_model_path(str(name_or_path))

@@ -17,12 +17,13 @@ import soundfile as sf
 
 from .atomic import TEMP_NAME_OVERHEAD
 from .audio import WRITE_SUFFIXES
+from .errors import InvalidValueError
 from .reasons import quoted_path
 
 CONTINUATION_MARK = "Segue continuation"  # the comment tag of every continuation Segue writes
 
 
-class OutputError(ValueError):
+class OutputError(InvalidValueError):
     """An output that cannot or may not be written; one line naming it."""
 
 

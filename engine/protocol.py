@@ -33,6 +33,7 @@ from pythonosc.osc_message_builder import build_msg
 
 from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS
 from .datagram import DatagramError, messages
+from .errors import SegueError
 from .reasons import one_line, quoted
 from .requests import CONTINUE_KEYS, DEFAULT_SECONDS, MAX_SEED, number
 
@@ -152,7 +153,7 @@ Address = tuple[str, int]
 OscValue = int | float | str
 
 
-class ProtocolError(ValueError):
+class ProtocolError(SegueError):
     """A request that cannot be served; the reason goes back as /segue/error to `reply_to`
     (None: to nobody, for a request that did not prove it may be answered)."""
 
@@ -206,7 +207,7 @@ def parse(address: str, values: tuple, sender: Address, token: str | None) -> Re
         if unknown:
             known = ", ".join(sorted(command.keys | COMMON_KEYS))
             raise ProtocolError(f"{address}: unknown key {quoted(unknown[0])} (known: {known})")
-    except ValueError as error:  # ProtocolError, and number()'s refusals
+    except SegueError as error:  # ProtocolError, and number()'s refusals
         raise ProtocolError(str(error), reply_to, id) from None
     return Request(address, args, options, sender, reply_to, id)
 
@@ -299,7 +300,7 @@ class OscEndpoint:
         except OSError as error:
             self._socket.close()
             reason = error.strerror or str(error)
-            raise ValueError(f"cannot listen on {host}:{port}: {reason}") from None
+            raise SegueError(f"cannot listen on {host}:{port}: {reason}") from None
         self.address: Address = self._socket.getsockname()[:2]
         self.receive_buffer = self._socket.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         self._pending: queue.Queue[tuple[bytes, Address]] = queue.Queue(PENDING_LIMIT)

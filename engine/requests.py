@@ -9,10 +9,12 @@ one line, and quotes at most a little of what it refuses.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .config import DEFAULT_TEMPERATURE, MAX_VARIATIONS, ModelConfig
+from .errors import InvalidValueError
 from .reasons import quoted
 
 DEFAULT_SECONDS = 10.0  # of continuation, when a request says nothing
@@ -38,11 +40,15 @@ CONTINUE_KEYS = frozenset({*_NUMBER_KEYS, "output", "overwrite"})
 
 @dataclass(frozen=True)
 class ContinueSettings:
+    """One request to continue a clip, however it came (the command line, OSC, a sidecar file,
+    `segue demo`, `segue eval`): checked by `continue_settings` and `check_continuation`,
+    carried as it is to `continue_clip` and `continue_file`."""
+
     seconds: float
     variations: int = 1
     seed: int | None = None
     temperature: float = DEFAULT_TEMPERATURE
-    output: str | None = None  # as given: the caller decides what a name or path means
+    output: str | os.PathLike | None = None  # as given: the caller says what a name means
     bpm: float | None = None  # the DAW's tempo, when the length was asked in bars
     overwrite: bool = False  # may replace an existing file that Segue did not write
 
@@ -52,13 +58,13 @@ def continue_settings(options: Mapping[str, object]) -> ContinueSettings:
     unknown = sorted(set(options) - CONTINUE_KEYS)
     if unknown:
         known = ", ".join(sorted(CONTINUE_KEYS))
-        raise ValueError(f"unknown key {quoted(unknown[0])} (known: {known})")
+        raise InvalidValueError(f"unknown key {quoted(unknown[0])} (known: {known})")
     values = {
         key: number(key, options[key], kind) for key, kind in _NUMBER_KEYS.items() if key in options
     }
     output = options.get("output")
     if output is not None and (not isinstance(output, str) or not output.strip()):
-        raise ValueError(f"output must be a file name or path, not {quoted(output)}")
+        raise InvalidValueError(f"output must be a file name or path, not {quoted(output)}")
     seconds = continuation_seconds(
         values.get("seconds"),
         values.get("bars"),
@@ -78,7 +84,7 @@ def continue_settings(options: Mapping[str, object]) -> ContinueSettings:
 
 def bars_to_seconds(bars: float, bpm: float, beats_per_bar: int = 4) -> float:
     if bars <= 0 or bpm <= 0 or beats_per_bar <= 0:
-        raise ValueError("bars, bpm and beats per bar must be positive")
+        raise InvalidValueError("bars, bpm and beats per bar must be positive")
     return bars * beats_per_bar * 60.0 / bpm
 
 
@@ -92,7 +98,7 @@ def continuation_seconds(
     seconds, or bars with bpm (in 4/4 unless told), never both; ten seconds when nothing is said."""
     if bars is not None or bpm is not None:
         if seconds is not None or bars is None or bpm is None:
-            raise ValueError("give either seconds, or bars with bpm")
+            raise InvalidValueError("give either seconds, or bars with bpm")
         return bars_to_seconds(bars, bpm, 4 if beats_per_bar is None else beats_per_bar)
     return DEFAULT_SECONDS if seconds is None else seconds
 
@@ -108,12 +114,12 @@ def number(key: str, value: object, kind: type) -> int | float:
         except ValueError:
             value = None
     if isinstance(value, int) and not _fits_a_float(value):
-        raise ValueError(f"{key} is too large: {quoted(given)}")
+        raise InvalidValueError(f"{key} is too large: {quoted(given)}")
     if not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{key} must be a number, not {quoted(given)}")
+        raise InvalidValueError(f"{key} must be a number, not {quoted(given)}")
     if kind is int:
         if value != int(value):
-            raise ValueError(f"{key} must be a whole number, not {quoted(given)}")
+            raise InvalidValueError(f"{key} must be a whole number, not {quoted(given)}")
         return int(value)
     return float(value)
 
@@ -136,36 +142,35 @@ def flag(key: str, value: object) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    raise ValueError(f"{key} must be true or false (1 or 0), not {quoted(value)}")
+    raise InvalidValueError(f"{key} must be true or false (1 or 0), not {quoted(value)}")
 
 
-def check_continuation(
-    config: ModelConfig,
-    seconds: float,
-    variations: int,
-    temperature: float,
-    seed: int | None = None,
-    channels: int = 2,
-) -> None:
+def check_continuation(config: ModelConfig, settings: ContinueSettings, channels: int = 2) -> None:
     """What a model can be asked for; torch-free, so that `segue continue` and the engine
     refuse at once, before the model runs. `channels`: the clip's, where it is known."""
+    seconds, variations = settings.seconds, settings.variations
+    temperature, seed = settings.temperature, settings.seed
     if not 0 < seconds <= MAX_CONTINUATION_SECONDS:
-        raise ValueError(f"seconds must be in (0, {MAX_CONTINUATION_SECONDS:g}], not {seconds:g}")
+        raise InvalidValueError(
+            f"seconds must be in (0, {MAX_CONTINUATION_SECONDS:g}], not {seconds:g}"
+        )
     if not 1 <= variations <= MAX_VARIATIONS:
-        raise ValueError(f"variations must be 1 to {MAX_VARIATIONS}, not {variations}")
+        raise InvalidValueError(f"variations must be 1 to {MAX_VARIATIONS}, not {variations}")
     if not 0 <= temperature <= 2:
-        raise ValueError(f"temperature must be 0 to 2, not {temperature:g}")
+        raise InvalidValueError(f"temperature must be 0 to 2, not {temperature:g}")
     if seed is not None and not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, not {quoted(seed)}")
+        raise InvalidValueError(
+            f"seed must be a whole number from 0 to {MAX_SEED}, not {quoted(seed)}"
+        )
     pairs = math.ceil(channels / 2)
     if seconds * variations * pairs > MAX_RENDER_SECONDS:
         per = f" x {pairs} stereo pairs" if pairs > 1 else ""
-        raise ValueError(
+        raise InvalidValueError(
             f"too much for one request: {seconds:g} s x {variations} variations{per} is more "
             f"than {MAX_RENDER_SECONDS:g} s of audio; ask for fewer seconds or variations"
         )
     if variations > 1 and config.variation_dim == 0:
-        raise ValueError(
+        raise InvalidValueError(
             "this model is deterministic (the original design has no variation source): "
             "ask for one variation, or use a model like 'default'"
         )

@@ -46,6 +46,7 @@ from watchdog.observers.api import BaseObserver
 
 from .atomic import atomic_path
 from .audio import WRITE_SUFFIXES, AudioError, is_clip
+from .errors import InvalidValueError
 from .jobs import BusyError, Job
 from .outputs import output_paths
 from .reasons import one_line, quoted
@@ -78,7 +79,9 @@ def make_watch_folders(root: Path) -> tuple[Path, Path, Path, Path]:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise ValueError(f"cannot use {folder} as a watch folder: {error.strerror}") from None
+            raise InvalidValueError(
+                f"cannot use {folder} as a watch folder: {error.strerror}"
+            ) from None
     return folders
 
 
@@ -92,10 +95,10 @@ def hold_watch_folder(root: Path) -> FileLock:
         try:
             lock.acquire()
         except Timeout:
-            raise ValueError(f"another segue serve is watching {root}") from None
+            raise InvalidValueError(f"another segue serve is watching {root}") from None
         except OSError as error:
             reason = error.strerror or error
-            raise ValueError(f"cannot lock {root} as a watch folder: {reason}") from None
+            raise InvalidValueError(f"cannot lock {root} as a watch folder: {reason}") from None
         _held[key] = lock
     return _held[key]
 
@@ -273,7 +276,9 @@ class WatchFolder:
             nonlocal read_as
             read_as = self._signature(clip)
             if clip.is_symlink() and not clip.exists():
-                raise ValueError("it is a link to nothing (its target is gone, or links loop)")
+                raise InvalidValueError(
+                    "it is a link to nothing (its target is gone, or links loop)"
+                )
             settings = _read_sidecar(clip)
             outputs = self._plan(clip, settings)
             self._journal_add(clip, outputs)
@@ -518,7 +523,7 @@ def _sidecar(clip: Path) -> Path:
     return own if os.path.lexists(own) else clip.with_suffix(".json")
 
 
-class _SidecarJSONError(ValueError):
+class _SidecarJSONError(InvalidValueError):
     """A sidecar that is not JSON (yet): perhaps its writer was not done."""
 
 
@@ -538,15 +543,15 @@ def _read_sidecar(clip: Path) -> ContinueSettings:
     try:
         options = json.loads(data.decode("utf-8"))
     except RecursionError:
-        raise ValueError(f"its sidecar {sidecar.name} is nested too deeply") from None
+        raise InvalidValueError(f"its sidecar {sidecar.name} is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as error:
         raise _SidecarJSONError(f"its sidecar {sidecar.name} is not JSON ({error})") from None
     if not isinstance(options, dict):
-        raise ValueError(f"its sidecar {sidecar.name} must hold a JSON object")
+        raise InvalidValueError(f"its sidecar {sidecar.name} must hold a JSON object")
     try:
         return continue_settings(options)
-    except ValueError as error:
-        raise ValueError(f"its sidecar {sidecar.name}: {error}") from None
+    except InvalidValueError as error:
+        raise InvalidValueError(f"its sidecar {sidecar.name}: {error}") from None
 
 
 def _sidecar_bytes(sidecar: Path) -> bytes:
@@ -554,8 +559,8 @@ def _sidecar_bytes(sidecar: Path) -> bytes:
     blocking and then checked: a FIFO would stop the model's thread until someone wrote to it,
     and a link to /dev/zero would fill its memory."""
 
-    def refuse(why: str) -> ValueError:
-        return ValueError(f"cannot read its sidecar {quoted(sidecar.name)}: {why}")
+    def refuse(why: str) -> InvalidValueError:
+        return InvalidValueError(f"cannot read its sidecar {quoted(sidecar.name)}: {why}")
 
     try:
         with open(os.open(sidecar, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from conftest import procedural_clip, write_clip
+from helpers import procedural_clip, write_clip
 from serving import Client, Daemon
 
 from segue.engine.protocol import (
@@ -33,6 +33,8 @@ from segue.engine.protocol import (
     parse,
 )
 from segue.engine.requests import continue_settings
+
+pytestmark = pytest.mark.engine  # the shared engine: tests/scheduling.py
 
 PATCH = Path(__file__).resolve().parents[1] / "bridge" / "daws" / "ableton" / "segue.maxpat"
 SENDER = ("127.0.0.1", 53124)  # udpsend sends from a port of its own choosing

@@ -24,12 +24,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 from ardour_session import ARDOUR_LUA, add_whole_file_region, headless
-from conftest import procedural_clip, write_clip
+from helpers import procedural_clip, write_clip
 from serving import PATIENCE
 
-pytestmark = pytest.mark.skipif(
-    ARDOUR_LUA is None, reason="Ardour is not installed (no ardour7-lua: Debian package `ardour`)"
-)
+pytestmark = [
+    pytest.mark.engine,  # the shared engine: tests/scheduling.py
+    pytest.mark.skipif(
+        ARDOUR_LUA is None,
+        reason="Ardour is not installed (no ardour7-lua: Debian package `ardour`)",
+    ),
+]
 
 RATE, BPM, BEATS_PER_BAR = 48000, 100, 3  # 3/4, so that a missing beats_per_bar (4) shows
 BAR = BEATS_PER_BAR * 60 * RATE // BPM  # 86400 samples

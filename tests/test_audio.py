@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import procedural_clip
+from helpers import procedural_clip
 
 from segue.engine import audio as audio_module
 from segue.engine.audio import (

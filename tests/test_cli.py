@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from commands import segue, segue_here
-from conftest import file_digest, procedural_clip, write_clip
+from helpers import file_digest, procedural_clip, write_clip
 from serving import PATIENCE
 
 
@@ -188,3 +188,24 @@ def test_an_output_segue_did_not_write_is_replaced_only_with_overwrite(tmp_path:
     assert sf.info(marker).frames == 44100
     segue_here("continue", str(clip), "-o", str(marker), "--seconds", "2")  # Segue's own now
     assert sf.info(marker).frames == 2 * 44100
+
+
+def test_a_mistake_is_one_line_and_a_bug_keeps_its_traceback(tmp_path: Path) -> None:
+    """An unknown preset is the user's mistake: one line, exit status 1. A ValueError from a
+    bug is not dressed up as one: `segue` shows its traceback (here a bug is planted in a
+    real process, where `segue continue` continues its clip)."""
+    refused = segue("preprocess", str(tmp_path), "--cache", str(tmp_path / "c"), "--preset",
+                    "nonexistent", ok=False)  # fmt: skip
+    assert refused.stderr.strip().splitlines()[-1].startswith("Error: unknown preset")
+    assert "Traceback" not in refused.stderr
+    clip = write_clip(tmp_path / "clip.wav", procedural_clip(4.0, 44100), 44100)
+    planted = (
+        "import sys, segue.engine.continuation as c\n"
+        "def bug(*a, **k): raise ValueError('a planted bug')\n"
+        "c.continue_file = bug\n"
+        "from segue.cli import run; run()"
+    )
+    result = subprocess.run([sys.executable, "-c", planted, "continue", str(clip)],
+                            capture_output=True, text=True, timeout=PATIENCE)  # fmt: skip
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "a planted bug" in result.stderr

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from conftest import file_digest, procedural_clip, write_clip
+from helpers import file_digest, procedural_clip, write_clip
 
 from segue.engine import continuation
 from segue.engine.audio import Audio, AudioError, loudness_db, read_audio
@@ -26,8 +26,9 @@ from segue.engine.continuation import (
 )
 from segue.engine.modelfile import LoadedModel
 from segue.engine.outputs import output_paths
-from segue.engine.requests import bars_to_seconds, continue_settings
+from segue.engine.requests import ContinueSettings, bars_to_seconds, continue_settings
 from segue.engine.tempo import ONSET_HOP, onset_envelope
+from segue.procedural import song_spec
 from segue.trainer.metrics import (
     band_error,
     flatness_error,
@@ -36,7 +37,8 @@ from segue.trainer.metrics import (
     log_mel_distance,
     pulse_clarity,
 )
-from segue.trainer.procedural import song_spec
+
+pytestmark = pytest.mark.long  # among the suite's longest files: handed out early
 
 
 def _tail_loudness(audio: Audio, seconds: float) -> float:
@@ -77,7 +79,7 @@ def test_exact_length_rate_and_channels(
 ) -> None:
     stereo = procedural_clip(9.0, rate)
     samples = np.concatenate([stereo] * 3)[:channels] if channels != 1 else stereo[:1]
-    (out,) = continue_clip(default_model, Audio(samples, rate), seconds, seed=0)
+    (out,) = continue_clip(default_model, Audio(samples, rate), ContinueSettings(seconds, seed=0))
     assert out.shape == (channels, round(seconds * rate)) and out.dtype == np.float32
     assert np.isfinite(out).all() and np.abs(out).max() <= 1.0
 
@@ -85,7 +87,7 @@ def test_exact_length_rate_and_channels(
 def test_loudness_matches_the_tail_and_the_seam_does_not_click(default_model: LoadedModel) -> None:
     for style, rate in [("rock", 44100), ("ballad", 48000), ("techno", 22050)]:
         clip = Audio(procedural_clip(12.0, rate, style) * 0.3, rate)  # quiet, to test the gain
-        (out,) = continue_clip(default_model, clip, 8.0, seed=1)
+        (out,) = continue_clip(default_model, clip, ContinueSettings(8.0, seed=1))
         window = default_model.config.window_seconds
         assert abs(loudness_db(out, rate) - _tail_loudness(clip, window)) < 1.5, style
         assert _seam_jump(clip.samples, out) < 1.0, style
@@ -123,7 +125,7 @@ def test_after_a_section_change_the_continuation_sounds_like_the_clips_end(
 
     rate = 44100
     clip = _breakdown(procedural_clip(12.0, rate, "rock", seed=2), rate)
-    (out,) = continue_clip(default_model, Audio(clip, rate), 6.0, seed=1)
+    (out,) = continue_clip(default_model, Audio(clip, rate), ContinueSettings(6.0, seed=1))
     whole = _high_share_db(clip[:, -8 * rate :], rate)  # -17 dB
     assert _high_share_db(out, rate) < whole - 10
     assert abs(loudness_db(out, rate) - _tail_loudness(Audio(clip, rate), 4.0)) < 1.5
@@ -139,8 +141,8 @@ def test_a_48_khz_clip_is_continued_to_the_top_of_its_band(
     rate = 48000
     clip = Audio(procedural_clip(10.0, rate, style, seed=2), rate)
     heard = clip.samples[:, -8 * rate :]
-    (played,) = continue_clip(default_model, clip, 8.0, seed=0)
-    (decoded,) = continue_clip(decoder_model, clip, 8.0, seed=0)
+    (played,) = continue_clip(default_model, clip, ContinueSettings(8.0, seed=0))
+    (decoded,) = continue_clip(decoder_model, clip, ContinueSettings(8.0, seed=0))
     assert band_error(played, heard, rate) < 0.2 < 0.5 < band_error(decoded, heard, rate)
     # Measured: flatness 0.45 and 0.40 dB off the clip's end, the decoder's 0.99 and 2.21.
     assert flatness_error(played, heard, rate) < 0.6 < 0.9 < flatness_error(decoded, heard, rate)
@@ -152,14 +154,14 @@ def test_a_clip_with_no_beat_is_rendered_by_the_decoder(default_model: LoadedMod
     noise = np.random.default_rng(0).standard_normal((2, 9 * rate)).astype(np.float32) * 0.1
     clip = Audio(noise, rate)
     assert beat_grid(default_model, clip).beat_seconds is None
-    outs = continue_clip(default_model, clip, 3.0, variations=2, seed=0)
+    outs = continue_clip(default_model, clip, ContinueSettings(3.0, variations=2, seed=0))
     assert [o.shape for o in outs] == [(2, 3 * rate)] * 2 and not np.allclose(*outs)
 
 
 def test_long_continuations_chain_windows_without_dropouts(default_model: LoadedModel) -> None:
     rate = 44100
     clip = Audio(procedural_clip(10.0, rate, "reggae"), rate)
-    (out,) = continue_clip(default_model, clip, 30.0, seed=2)
+    (out,) = continue_clip(default_model, clip, ContinueSettings(30.0, seed=2))
     assert out.shape[1] == 30 * rate
     target = _tail_loudness(clip, default_model.config.window_seconds)
     for start in range(0, 30, 5):  # every 5 s stretch, across window joins, keeps the level
@@ -184,7 +186,7 @@ def test_long_continuations_keep_their_beat(
         return encode(waveform)
 
     monkeypatch.setattr(default_model.model, "encode", counted)
-    (out,) = continue_clip(default_model, clip, 32.0, seed=0)
+    (out,) = continue_clip(default_model, clip, ContinueSettings(32.0, seed=0))
     assert len(encoded) == 1
     window = 8 * rate
     first, last = out[:, :window], out[:, -window:]
@@ -193,10 +195,12 @@ def test_long_continuations_keep_their_beat(
 
 def test_short_clips_are_looped_and_tiny_ones_refused(default_model: LoadedModel) -> None:
     rate = 44100
-    (out,) = continue_clip(default_model, Audio(procedural_clip(5.0, rate), rate), 4.0, seed=3)
+    (out,) = continue_clip(
+        default_model, Audio(procedural_clip(5.0, rate), rate), ContinueSettings(4.0, seed=3)
+    )
     assert out.shape == (2, 4 * rate)
     with pytest.raises(AudioError, match="at least"):
-        continue_clip(default_model, Audio(procedural_clip(0.2, rate), rate), 4.0)
+        continue_clip(default_model, Audio(procedural_clip(0.2, rate), rate), ContinueSettings(4.0))
 
 
 def test_variations_differ_but_all_continue_the_same_clip(default_model: LoadedModel) -> None:
@@ -204,7 +208,10 @@ def test_variations_differ_but_all_continue_the_same_clip(default_model: LoadedM
     # Techno and reggae: the shipped model's timbre is weakest on sustained ballad pads (its
     # ballad continuations are noisier than the clip), a known limit noted in the README.
     clips = {s: Audio(procedural_clip(10.0, rate, s, seed=5), rate) for s in ("techno", "reggae")}
-    results = {s: continue_clip(default_model, c, 6.0, 3, seed=7) for s, c in clips.items()}
+    results = {
+        s: continue_clip(default_model, c, ContinueSettings(6.0, 3, seed=7))
+        for s, c in clips.items()
+    }
     for style, variations in results.items():
         clip = clips[style]
         other = next(c for s, c in clips.items() if s != style)
@@ -218,7 +225,7 @@ def test_variations_differ_but_all_continue_the_same_clip(default_model: LoadedM
             # It sounds more like its own clip than like the other one.
             own = _timbre_distance(variation, clip.samples[:, -6 * rate :])
             assert own < _timbre_distance(variation, other.samples[:, -6 * rate :])
-    again = continue_clip(default_model, clips["techno"], 6.0, 3, seed=7)
+    again = continue_clip(default_model, clips["techno"], ContinueSettings(6.0, 3, seed=7))
     assert all(np.array_equal(a, b) for a, b in zip(again, results["techno"], strict=True))
 
 
@@ -231,7 +238,9 @@ def test_variations_of_a_clip_that_repeats_exactly_are_alternatives(
     rate, bpm = 44100, song_spec(1, style="techno").bpm
     bar = procedural_clip(4 * 60 / bpm, rate, "techno", seed=1)
     clip = Audio(np.tile(bar, 5), rate)
-    variations = continue_clip(default_model, clip, 6.0, variations=4, seed=0, bpm=bpm)
+    variations = continue_clip(
+        default_model, clip, ContinueSettings(6.0, variations=4, seed=0, bpm=bpm)
+    )
     for a, b in itertools.combinations(variations, 2):
         assert _frame_distance(a[:, rate:], b[:, rate:]) > 0.25
 
@@ -239,10 +248,10 @@ def test_variations_of_a_clip_that_repeats_exactly_are_alternatives(
 def test_the_seed_model_continues_but_has_no_variations(seed_model: LoadedModel) -> None:
     rate = 48000
     clip = Audio(procedural_clip(12.0, rate), rate)
-    (out,) = continue_clip(seed_model, clip, 5.0)
+    (out,) = continue_clip(seed_model, clip, ContinueSettings(5.0))
     assert out.shape == (2, 5 * rate) and np.isfinite(out).all()
     with pytest.raises(ValueError, match="deterministic"):
-        continue_clip(seed_model, clip, 5.0, variations=2)
+        continue_clip(seed_model, clip, ContinueSettings(5.0, variations=2))
 
 
 def test_continue_file_writes_next_to_the_clip_and_never_touches_it(
@@ -251,7 +260,9 @@ def test_continue_file_writes_next_to_the_clip_and_never_touches_it(
     rate = 48000
     clip = write_clip(tmp_path / "take 1.wav", procedural_clip(6.0, rate), rate)
     before = file_digest(clip)
-    paths = continue_file(default_model, clip, None, bars_to_seconds(2, 120), variations=2, seed=0)
+    paths = continue_file(
+        default_model, clip, ContinueSettings(bars_to_seconds(2, 120), variations=2, seed=0)
+    )
     assert [p.name for p in paths] == ["take 1.continuation.wav", "take 1.continuation.v2.wav"]
     for path in paths:
         info = sf.info(path)
@@ -259,7 +270,7 @@ def test_continue_file_writes_next_to_the_clip_and_never_touches_it(
     assert file_digest(clip) == before
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
     with pytest.raises(ValueError, match="overwrite the input"):
-        continue_file(default_model, clip, clip, 2.0)
+        continue_file(default_model, clip, ContinueSettings(2.0, output=clip))
     assert file_digest(clip) == before
 
 
@@ -267,7 +278,9 @@ def test_a_long_clip_is_read_only_for_its_tail(default_model: LoadedModel, tmp_p
     rate = 22050
     samples = np.concatenate([np.zeros((2, 200 * rate), np.float32), procedural_clip(8.0, rate)], 1)
     clip = write_clip(tmp_path / "long.flac", samples, rate)
-    (path,) = continue_file(default_model, clip, tmp_path / "next.flac", 3.0, seed=0)
+    (path,) = continue_file(
+        default_model, clip, ContinueSettings(3.0, seed=0, output=tmp_path / "next.flac")
+    )
     out = read_audio(path)
     assert out.frames == 3 * rate
     assert _seam_jump(samples[:, -rate:], out.samples) < 1.5  # 24-bit FLAC rounding allowed
@@ -351,7 +364,9 @@ def test_a_long_continuation_stays_on_the_daws_beat(default_model: LoadedModel) 
     assert unit_seconds == pytest.approx(2 * 60 / bpm, rel=0.005)
 
     beat, eight = 60 / bpm, 8 * rate
-    for variation in continue_clip(default_model, clip, 32.0, variations=4, seed=0, bpm=bpm):
+    for variation in continue_clip(
+        default_model, clip, ContinueSettings(32.0, variations=4, seed=0, bpm=bpm)
+    ):
         first = _beat_phase(variation[:, :eight], rate, beat, 12.0)
         last = _beat_phase(variation[:, -eight:], rate, beat, 12.0 + 24.0)
         assert abs((last - first + 0.5) % 1 - 0.5) < 1 / 40
@@ -395,7 +410,7 @@ def test_a_replayed_bar_keeps_the_detail_it_had_in_the_clip(
     for step, (weight, tolerance) in steps.items():
         monkeypatch.setattr(continuation, "REPLAY_WEIGHT", weight)
         monkeypatch.setattr(continuation, "REPLAY_PHASE_TOLERANCE", tolerance)
-        outs = continue_clip(decoder_model, clip, 8.0, variations=4, seed=0)
+        outs = continue_clip(decoder_model, clip, ContinueSettings(8.0, variations=4, seed=0))
         scores[step] = np.mean(
             [(log_mel_distance(o, truth, rate), frame_distance(o, truth, rate)) for o in outs],
             axis=0,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from conftest import file_digest, procedural_clip, write_clip
+from helpers import file_digest, procedural_clip, write_clip
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import build_msg
 from serving import PATIENCE, SEGUE, Client, Daemon, wait_for
@@ -34,6 +34,8 @@ from segue.engine.protocol import (
     ProtocolError,
     parse,
 )
+
+pytestmark = pytest.mark.engine  # the shared engine: tests/scheduling.py
 
 RATE = 44100
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "osc-protocol.md"

@@ -8,6 +8,8 @@ import itertools
 import json
 import math
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,13 +17,16 @@ import numpy as np
 import pytest
 import scipy.signal
 from commands import segue_here
-from conftest import side_to_mid_db, write_clip
+from helpers import side_to_mid_db, write_clip
 
 from segue.engine.audio import resample
 from segue.engine.modelfile import open_model, save_model
+from segue.procedural import generate_song, song_spec
 from segue.trainer import baselines, metrics
-from segue.trainer.evaluate import EVAL_RATE, cut_pairs, find_songs, is_training_song, model_names
-from segue.trainer.procedural import generate_song, song_spec
+from segue.trainer.eval_results import EVAL_RATE
+from segue.trainer.evaluate import cut_pairs, find_songs, is_training_song, model_names
+
+pytestmark = pytest.mark.long  # among the suite's longest files: handed out early
 
 RATE = EVAL_RATE
 SPLIT = 8.0  # seconds of input before the truth
@@ -413,3 +418,17 @@ def test_segue_eval_compares_models_and_baselines_in_one_run(tmp_path: Path) -> 
     assert all((report / source).is_file() for source in parser.sources), parser.sources
     assert (report / "distributions.png").stat().st_size > 10_000
     assert not list(report.rglob(".*.part"))
+
+
+def test_without_the_eval_extra_segue_eval_names_it(tmp_path: Path) -> None:
+    """The plain install leaves librosa out: `segue eval` and its help then say which extra to
+    install, in one line, where a traceback would have been (librosa is made unimportable in
+    a real `python` process, as on a machine without it; the other commands never import it)."""
+    blocked = "import sys; sys.modules['librosa'] = None; from segue.cli import run; run()"
+    for args in (["eval", str(tmp_path)], ["eval", "--help"]):
+        result = subprocess.run(
+            [sys.executable, "-c", blocked, *args], capture_output=True, text=True, timeout=120
+        )
+        assert "pip install 'segue[eval]'" in result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+    assert result.returncode == 0  # the help is shown, with the extra named

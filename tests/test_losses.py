@@ -7,8 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from segue.engine.config import train_config_from_dict
-from segue.presets import load_preset
+from segue.engine.config import load_preset, train_config_from_dict
 from segue.trainer.losses import Losses
 
 RATE = 24000

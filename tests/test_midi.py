@@ -17,11 +17,13 @@ import mido
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import procedural_clip, write_clip
+from helpers import procedural_clip, write_clip
 from serving import PATIENCE, SEGUE, Client, Daemon, wait_for
 
 from segue.bridge.client import EngineClient
 from segue.bridge.midi import MidiActions, listen, load_mapping, newest_clip
+
+pytestmark = pytest.mark.engine  # the shared engine: tests/scheduling.py
 
 RATE = 44100
 

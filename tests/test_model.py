@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import procedural_clip
+from helpers import procedural_clip
 from torch import Tensor
 
-from segue.engine.config import ConvSpec
+from segue.engine.config import ConvSpec, load_preset
 from segue.engine.model import (
     DECODER_REACH_FRAMES,
     ISTFTDecoder,
@@ -23,7 +23,7 @@ from segue.engine.model import (
     parameter_count,
 )
 from segue.engine.modelfile import LoadedModel
-from segue.presets import load_preset
+from segue.engine.replay import clip_replay, continue_replaying, decode_replayed
 from segue.trainer.metrics import log_mel_distance
 
 
@@ -39,6 +39,13 @@ def default_net() -> SegueNet:
     return SegueNet(load_preset("default").model).eval()
 
 
+def _reconstruction_and_prediction(net: SegueNet, x: Tensor) -> tuple[Tensor, Tensor]:
+    """The network's two outputs, as training decodes them: the input window's latents, and
+    the prediction of the window that follows them."""
+    latent = net.encode(x)
+    return net.decode(latent), net.decode(net.predict_latent(latent).mean)
+
+
 def test_seed_is_the_original_network(seed_net: SegueNet) -> None:
     assert parameter_count(seed_net) == 251_778  # as the original code builds it
     convs = [m for m in seed_net.encoder.modules() if isinstance(m, torch.nn.Conv1d)]
@@ -52,9 +59,9 @@ def test_seed_is_the_original_network(seed_net: SegueNet) -> None:
     assert layer.self_attn.num_heads == 4 and layer.linear1.out_features == 256
     x = torch.randn(2, 2, 120_000)
     with torch.no_grad():
-        out = seed_net(x)
+        reconstruction, prediction = _reconstruction_and_prediction(seed_net, x)
     assert seed_net.encode(x).shape == (2, 64, 3000)
-    assert out.reconstruction.shape == out.prediction.shape == (2, 2, 120_000)
+    assert reconstruction.shape == prediction.shape == (2, 2, 120_000)
 
 
 def test_default_shapes_and_size(default_net: SegueNet) -> None:
@@ -63,8 +70,8 @@ def test_default_shapes_and_size(default_net: SegueNet) -> None:
     assert parameter_count(default_net) * 4 < 15e6  # fits the 20 MB shipping budget with `seed`
     x = torch.randn(1, 2, config.window_samples)
     with torch.no_grad():
-        out = default_net(x)
-    assert out.prediction.shape == x.shape and out.reconstruction.shape == x.shape
+        reconstruction, prediction = _reconstruction_and_prediction(default_net, x)
+    assert prediction.shape == x.shape and reconstruction.shape == x.shape
 
 
 def _fed_by_bias_alone(spec: ConvSpec, frames: int = 50) -> float:
@@ -188,7 +195,7 @@ def test_the_prediction_is_decoded_as_the_inputs_next_frames(net_name: str, requ
     torch.manual_seed(2)
     latent = torch.randn(1, net.config.latent_dim, net.frames)
     with torch.no_grad():
-        future, prediction, _ = net.continue_latent(latent)
+        future, prediction = net.continue_latent(latent)
         stream = net.decode(torch.cat([latent, future], dim=-1))
     after_input = stream[..., stream.shape[-1] // 2 :]
     per_frame = prediction.shape[-1] // net.frames
@@ -258,11 +265,12 @@ def test_a_clip_replayed_with_its_decoding_error_decodes_close_to_itself(
     waveform = torch.from_numpy(clip[None]).float()
     with torch.no_grad():
         latent = net.encode(waveform)
-        replay = net.replay(waveform, latent, weight=1.0, phase_tolerance=0.5)
+        replay = clip_replay(net.decoder, waveform, latent, weight=1.0, phase_tolerance=0.5)
         shifted = replay._replace(sources=(replay.sources + 1).clamp(max=net.frames - 1))
         decoded = {
-            name: net.decode(latent, how)[0].numpy()
-            for name, how in (("plain", None), ("replayed", replay), ("shifted", shifted))
+            "plain": net.decode(latent)[0].numpy(),
+            "replayed": decode_replayed(net.decoder, latent, replay)[0].numpy(),
+            "shifted": decode_replayed(net.decoder, latent, shifted)[0].numpy(),
         }
     distance = {
         name: log_mel_distance(_level_matched(audio, clip), clip, rate)
@@ -285,9 +293,9 @@ def test_a_replayed_cell_keeps_the_clip_phase_only_while_it_is_the_clips(
     with torch.no_grad():
         latent = net.encode(other)
         plain = net.decode(latent)
-        replay = net.replay(clip, net.encode(clip), 0.0, phase_tolerance=1e-9)
-        strict = net.decode(latent, replay)
-        loose = net.decode(latent, replay._replace(phase_tolerance=1e6))
+        replay = clip_replay(net.decoder, clip, net.encode(clip), 0.0, phase_tolerance=1e-9)
+        strict = decode_replayed(net.decoder, latent, replay)
+        loose = decode_replayed(net.decoder, latent, replay._replace(phase_tolerance=1e6))
 
     def change(audio: Tensor) -> float:  # RMS difference from the plain decoding, relative
         return float((audio - plain).square().mean().sqrt() / plain.square().mean().sqrt())
@@ -303,19 +311,19 @@ def test_replayed_frames_follow_the_loop_from_window_to_window(default_net: Segu
     waveform = torch.randn(2, default_net.config.channels, default_net.config.window_samples)
     with torch.no_grad():
         latent = default_net.encode(waveform)
-        replay = default_net.replay(waveform, latent, weight=0.5, phase_tolerance=0.5)
+        replay = clip_replay(default_net.decoder, waveform, latent, weight=0.5, phase_tolerance=0.5)
         sources = replay.sources
         for _ in range(3):
             lags = default_net.predict_latent(latent).lags
-            continued = default_net.continue_latent(latent, replay=replay)
+            continued, following = continue_replaying(default_net, latent, None, None, replay)
             played = loop_indices(default_net.frames, latent.device)[lags - 1]
             sources = sources.gather(1, played)
-            assert torch.equal(continued.replay.sources, sources)
-            latent, replay = continued.latent, continued.replay
+            assert torch.equal(following.sources, sources)
+            latent, replay = continued.latent, following
     assert replay.weight == 0.5 and replay.clip.phasor.shape[0] == 2
 
 
 def test_a_waveform_decoder_has_nothing_to_replay(seed_net: SegueNet) -> None:
     waveform = torch.randn(1, seed_net.config.channels, seed_net.config.window_samples)
     with torch.no_grad():
-        assert seed_net.replay(waveform, seed_net.encode(waveform), 0.5, 0.5) is None
+        assert clip_replay(seed_net.decoder, waveform, seed_net.encode(waveform), 0.5, 0.5) is None

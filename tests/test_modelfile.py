@@ -12,10 +12,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from segue.engine.config import load_preset
 from segue.engine.model import SegueNet
 from segue.engine.modelfile import load_model, open_model, save_model
 from segue.engine.modelheader import ModelFileError
-from segue.presets import available_presets, load_preset
+from segue.presets import available_presets
 
 
 @pytest.fixture(scope="module")

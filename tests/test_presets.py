@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from segue.engine.config import model_config_from_dict, to_dict, train_config_from_dict
-from segue.presets import available_presets, load_preset
+from segue.engine.config import load_preset, model_config_from_dict, to_dict, train_config_from_dict
+from segue.engine.errors import InvalidValueError
+from segue.presets import available_presets
 
 
 def test_seed_trains_as_the_original_did() -> None:
@@ -49,6 +50,6 @@ def test_typos_and_nonsense_are_refused() -> None:
         model_config_from_dict({**to_dict(model), "variation_dim": 0})
     older = {key: value for key, value in to_dict(model).items() if key != "render"}
     assert model_config_from_dict(older).render == "decoder"  # a model file made before
-    with pytest.raises(KeyError, match="default"):
+    with pytest.raises(InvalidValueError, match="available are default"):  # told, in one line
         load_preset("nonexistent")
     assert {"default", "seed"} <= set(available_presets())

@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 from numpy.lib.stride_tricks import sliding_window_view
 
-from segue.trainer.procedural import STYLES, SongSpec, generate_song, song_spec, write_library
+from segue.procedural import STYLES, SongSpec, generate_song, song_spec, write_library
 
 RATE = 22050
 SECONDS = 20.0

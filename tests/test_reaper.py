@@ -17,14 +17,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import procedural_clip, write_clip
+from helpers import procedural_clip, write_clip
 from serving import PATIENCE
 
 LUA = shutil.which("lua5.4")
 LUAC = shutil.which("luac5.4")
-pytestmark = pytest.mark.skipif(
-    LUA is None, reason="lua5.4 is not installed (Debian: apt install lua5.4)"
-)
+pytestmark = [
+    pytest.mark.engine,  # the shared engine: tests/scheduling.py
+    pytest.mark.skipif(LUA is None, reason="lua5.4 is not installed (Debian: apt install lua5.4)"),
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "bridge" / "daws" / "reaper" / "segue_continue.lua"

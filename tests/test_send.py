@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from conftest import procedural_clip, write_clip
+from helpers import procedural_clip, write_clip
 from serving import PATIENCE, SEGUE, Client, Daemon, wait_for
+
+pytestmark = pytest.mark.engine  # the shared engine: tests/scheduling.py
 
 RATE = 48000
 

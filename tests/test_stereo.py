@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import procedural_clip, side_to_mid_db
+from helpers import procedural_clip, side_to_mid_db
 
 from segue.engine.audio import Audio
 from segue.engine.continuation import continue_clip
 from segue.engine.modelfile import LoadedModel
+from segue.engine.requests import ContinueSettings
 from segue.engine.stereo import MAX_SIDE_BOOST_DB, MAX_SIDE_CUT_DB, match_width, width_profile
 
 RATE = 24_000
@@ -76,5 +77,5 @@ def test_silence_and_a_silent_reference_stay_finite() -> None:
 def test_the_shipped_model_answers_a_mono_clip_in_mono(default_model: LoadedModel) -> None:
     """Before the match, the shipped model answered this clip with its side at -1 dB."""
     mono = np.repeat(procedural_clip(10.0, 44100, "salsa")[:1], 2, axis=0)
-    (out,) = continue_clip(default_model, Audio(mono, 44100), 6.0, seed=0)
+    (out,) = continue_clip(default_model, Audio(mono, 44100), ContinueSettings(6.0, seed=0))
     assert side_to_mid_db(out) < -30

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import procedural_clip
+from helpers import procedural_clip
 
 from segue.engine.tempo import beat_lags, beat_seconds, refined_beat
-from segue.trainer.procedural import STYLES, song_spec
+from segue.procedural import STYLES, song_spec
 
 RATE = 24_000
 

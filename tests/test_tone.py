@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import procedural_clip
+from helpers import procedural_clip
 
 from segue.engine.tone import MAX_TONE_DB, TONE_FFT, match_tone, power_spectrum, smoothed
 from segue.trainer.metrics import chroma_similarity

@@ -23,19 +23,21 @@ import pytest
 import soundfile as sf
 import torch
 from commands import segue, segue_here
-from conftest import procedural_clip
+from helpers import procedural_clip
 from safetensors.torch import load_file
 from serving import PATIENCE, SEGUE, wait_for
 
-from segue.engine.config import TrainConfig
+from segue.engine.config import TrainConfig, load_preset
 from segue.engine.continuation import continue_file
 from segue.engine.modelfile import load_model
-from segue.presets import load_preset
+from segue.engine.requests import ContinueSettings
+from segue.procedural import write_library
 from segue.trainer.cache import load_cache, preprocess
 from segue.trainer.checkpoint import CHECKPOINT, load_checkpoint
 from segue.trainer.dataset import build_pairs, save_pairs
-from segue.trainer.procedural import write_library
 from segue.trainer.train import TrainingStep
+
+pytestmark = pytest.mark.long  # among the suite's longest files: handed out early
 
 TINY = str(Path(__file__).with_name("presets") / "tiny.toml")
 RATE = 12000
@@ -106,7 +108,7 @@ def test_one_command_trains_reports_bad_files_and_the_model_continues(
 
     clip = tmp_path / "clip.wav"  # the model continues (test_cli runs `segue continue` itself)
     sf.write(clip, procedural_clip(5.0, 44100).T, 44100)
-    [continuation] = continue_file(load_model(model), clip, None, 3.0)
+    [continuation] = continue_file(load_model(model), clip, ContinueSettings(3.0))
     assert sf.info(continuation).frames == 3 * 44100
 
 

@@ -14,11 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import procedural_clip, write_clip
 from filelock import FileLock, Timeout
+from helpers import procedural_clip, write_clip
 from serving import PATIENCE, SEGUE, Daemon, wait_for
 
 from segue.engine.watchfolder import OPEN_WRITER_SECONDS, WatchFolder
+
+pytestmark = pytest.mark.engine  # the shared engine: tests/scheduling.py
 
 RATE = 48000
 

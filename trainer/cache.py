@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from segue.engine.atomic import atomic_path
 from segue.engine.audio import AudioError, is_clip, loudness_db, read_audio, resample, to_stereo
+from segue.engine.errors import InvalidValueError
 
 INDEX = "index.json"
 TARGET_LUFS = -20.0  # every song at one loudness, so no song weighs more for being loud
@@ -59,7 +60,7 @@ def preprocess(library: Path, cache: Path, sample_rate: int, progress: bool = Tr
     """Bring the cache up to date with the library; decode only new or changed files."""
     library = Path(library)
     if not library.is_dir():
-        raise ValueError(f"no library folder '{library}'")
+        raise InvalidValueError(f"no library folder '{library}'")
     folder = cache_folder(cache, sample_rate)
     folder.mkdir(parents=True, exist_ok=True)
     before = _read_index(folder, sample_rate)
@@ -94,7 +95,7 @@ def preprocess(library: Path, cache: Path, sample_rate: int, progress: bool = Tr
 def load_cache(cache: Path, sample_rate: int) -> SongCache:
     folder = cache_folder(cache, sample_rate)
     if not (folder / INDEX).is_file():
-        raise ValueError(
+        raise InvalidValueError(
             f"no {sample_rate} Hz songs in cache '{cache}': run `segue preprocess LIBRARY "
             f"--cache {cache}` (with the same preset) first"
         )

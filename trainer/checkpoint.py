@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from segue.engine.atomic import atomic_path
+from segue.engine.errors import InvalidValueError
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -29,9 +30,9 @@ def save_checkpoint(run_folder: Path, state: dict[str, Any]) -> Path:
 def load_checkpoint(run_folder: Path) -> dict[str, Any]:
     path = Path(run_folder) / CHECKPOINT
     if not path.is_file():
-        raise ValueError(f"nothing to resume: no checkpoint in '{run_folder}'")
+        raise InvalidValueError(f"nothing to resume: no checkpoint in '{run_folder}'")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many kinds for a file that is not a checkpoint
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(f"cannot resume from '{path}': {first}") from None
+        raise InvalidValueError(f"cannot resume from '{path}': {first}") from None

@@ -18,6 +18,7 @@ import torch
 
 from segue.engine.atomic import atomic_path
 from segue.engine.config import ModelConfig, TrainConfig
+from segue.engine.errors import InvalidValueError
 
 from .cache import CachedSong, SongCache
 
@@ -55,7 +56,7 @@ def build_pairs(
     cache: SongCache, model: ModelConfig, train: TrainConfig, seed: int, hop_seconds: float
 ) -> Pairs:
     if cache.sample_rate != model.sample_rate:
-        raise ValueError(
+        raise InvalidValueError(
             f"the cache holds {cache.sample_rate} Hz songs; this model needs {model.sample_rate} Hz"
         )
     window = model.window_samples
@@ -123,19 +124,21 @@ def save_pairs(pairs: Pairs) -> Path:
 def load_pairs(cache: SongCache, model: ModelConfig) -> Pairs:
     path = cache.folder / DATASET
     if not path.is_file():
-        raise ValueError(f"no dataset in '{cache.folder}': run `segue dataset --cache ...` first")
+        raise InvalidValueError(
+            f"no dataset in '{cache.folder}': run `segue dataset --cache ...` first"
+        )
     with np.load(path, allow_pickle=False) as stored:
         meta = json.loads(str(stored["meta"]))
         train, validation = stored["train"], stored["validation"]
     if meta["window"] != model.window_samples:
-        raise ValueError(
+        raise InvalidValueError(
             f"the dataset in '{cache.folder}' was cut for {meta['window']}-sample windows; this "
             f"model has {model.window_samples}: run `segue dataset` again with its preset"
         )
     by_key = {song.key: song for song in cache.songs}
     missing = [key for key in meta["train_songs"] + meta["validation_songs"] if key not in by_key]
     if missing:
-        raise ValueError(
+        raise InvalidValueError(
             "the dataset names songs no longer in the cache: run `segue dataset` again"
         )
     return Pairs(

@@ -28,7 +28,7 @@ from segue.engine.atomic import atomic_path
 from segue.engine.audio import write_audio
 from segue.engine.plots import save_figure
 
-from .evaluate import Pair, Results
+from .eval_results import Pair, Results
 from .metrics import FLOOR_DB, log_mel
 
 LEAD_IN_S = 2.0  # of the input before each continuation in its audio file and picture

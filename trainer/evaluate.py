@@ -16,59 +16,42 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 import numpy as np
 from tqdm import tqdm
 
-from segue import __version__
 from segue.engine.audio import Audio, AudioError, is_clip, read_audio, resample, to_stereo
 from segue.engine.config import DEFAULT_TEMPERATURE
 from segue.engine.continuation import continue_clip
+from segue.engine.errors import InvalidValueError
 from segue.engine.modelfile import LoadedModel
+from segue.engine.requests import ContinueSettings
 
 from .baselines import BASELINES, truth_of
 from .dataset import SILENT_WINDOW_RMS
+from .eval_report import Report
+from .eval_results import EVAL_RATE, Pair, Results, System, table
 from .metrics import MEASURES, Case, score_case, variation_spread
 
-EVAL_RATE = 22050  # outputs, input and truth are scored at this rate (`native` measures: own)
 DEFAULT_SECONDS = 8.0  # of continuation
 CANDIDATE_STEP_S = 0.5  # pair starts are drawn from a grid this fine
 TRAINED_POLICIES = ("refuse", "skip", "flag")
 
 
-@dataclass
-class Pair:
-    """One held-out example: the input every system hears and what really followed it."""
+@dataclass(frozen=True)
+class EvalOptions:
+    """What `segue eval` is asked, beside DATA and the models: one object from the command
+    line to the run, so that a new option is added in one place."""
 
-    song: str  # the file, relative to DATA
-    start: float  # seconds into the song where the input starts
-    before: np.ndarray  # [2, frames] at the song's rate
-    truth: np.ndarray
-    rate: int
-    trained_on: list[str] = field(default_factory=list)  # models that trained on this song
-
-    @property
-    def seconds(self) -> float:
-        return self.truth.shape[1] / self.rate
-
-    def at_eval_rate(self) -> tuple[np.ndarray, np.ndarray]:
-        return resample(self.before, self.rate, EVAL_RATE), resample(
-            self.truth, self.rate, EVAL_RATE
-        )
-
-
-@dataclass
-class System:
-    """Something that continues an input: a model or a baseline. `play` gives the outputs
-    at the pair's rate, as many as asked for when `varies`, else one."""
-
-    name: str
-    kind: str  # "model" or "baseline"
-    about: str
-    varies: bool
-    play: Callable[[Pair, int, int], list[np.ndarray]]  # pair, K, seed
+    pairs: int = 8
+    variations: int = 1
+    seconds: float = DEFAULT_SECONDS  # of continuation
+    input_seconds: float | None = None  # None: the longest window of the models
+    seed: int = 0
+    temperature: float = DEFAULT_TEMPERATURE
+    trained: str = "refuse"  # one of TRAINED_POLICIES
 
 
 # --------------------------------------------------------------------------- songs and pairs
@@ -125,7 +108,7 @@ def held_out(
     reported) or `flag` (kept, their pairs marked). Returns the songs to use, the flags and
     the skipped songs with why."""
     if policy not in TRAINED_POLICIES:
-        raise ValueError(f"the policy for trained songs must be one of {TRAINED_POLICIES}")
+        raise InvalidValueError(f"the policy for trained songs must be one of {TRAINED_POLICIES}")
     found = trained_on(songs, models)
     if not found or policy == "flag":
         return songs, found, {}
@@ -137,7 +120,7 @@ def held_out(
         return [song for song in songs if song not in found], {}, skipped
     example = song_name(next(iter(found)), data)
     models_named = sorted({name for names in found.values() for name in names})
-    raise ValueError(
+    raise InvalidValueError(
         f"{len(found)} of the {len(songs)} songs in '{data}' trained "
         f"{' and '.join(repr(name) for name in models_named)} (e.g. '{example}'): evaluate on "
         "held-out songs, or pass --trained skip to leave them out or --trained flag to keep "
@@ -244,14 +227,8 @@ def model_system(name: str, loaded: LoadedModel, temperature: float) -> System:
     )
 
     def play(pair: Pair, variations: int, seed: int) -> list[np.ndarray]:
-        return continue_clip(
-            loaded,
-            Audio(pair.before, pair.rate),
-            pair.seconds,
-            variations if varies else 1,
-            seed,
-            temperature,
-        )
+        asked = ContinueSettings(pair.seconds, variations if varies else 1, seed, temperature)
+        return continue_clip(loaded, Audio(pair.before, pair.rate), asked)
 
     return System(name, "model", about, varies, play)
 
@@ -307,95 +284,11 @@ def model_names(given: list[str]) -> list[str]:
             for k, text in enumerate(given)
         ]
     if len(set(names)) != len(names):
-        raise ValueError("the same model is given twice: give each -m once")
+        raise InvalidValueError("the same model is given twice: give each -m once")
     return names
 
 
 # --------------------------------------------------------------------------- running
-
-
-@dataclass
-class Results:
-    """Per system, per measure, one value per pair (None where a measure does not apply)."""
-
-    settings: dict
-    pairs: list[Pair]
-    systems: list[System]
-    values: dict[str, dict[str, list[float | None]]]
-    skipped: dict[str, str]
-    each_variation: dict[str, list[str]] = field(default_factory=dict)
-    """Per model that varies, the names of its rows in `values` for each variation alone
-    (`<model> v1`, ...): a mean over variations would hide one that fails where the others pass."""
-
-    def rows(self, system: str) -> list[str]:
-        """The table's rows for a system: its own, then one per variation where it has them."""
-        return [system, *self.each_variation.get(system, [])]
-
-    def summary(self, system: str, measure: str) -> dict[str, float | int | None]:
-        numbers = np.array(
-            [v for v in self.values[system][measure] if v is not None and math.isfinite(v)]
-        )
-        if numbers.size == 0:
-            return {"mean": None, "median": None, "p25": None, "p75": None, "std": None, "n": 0}
-        p25, median, p75 = np.percentile(numbers, [25, 50, 75])
-        return {
-            "mean": float(numbers.mean()),
-            "median": float(median),
-            "p25": float(p25),
-            "p75": float(p75),
-            "std": float(numbers.std()),
-            "n": int(numbers.size),
-        }
-
-    def measures(self):
-        """The measures that apply to this run (the spread needs two or more variations)."""
-        return [m for m in MEASURES if m.per_continuation or self.settings["variations"] > 1]
-
-    def to_json(self) -> dict:
-        return {
-            "segue_version": __version__,
-            "settings": self.settings,
-            "measures": [
-                {
-                    "name": m.name,
-                    "label": m.label,
-                    "unit": m.unit,
-                    "better": m.better,
-                    "what": m.what,
-                }
-                for m in self.measures()
-            ],
-            "pairs": [
-                {"song": p.song, "start_seconds": round(p.start, 3), "trained_on": p.trained_on}
-                for p in self.pairs
-            ],
-            "systems": [
-                {
-                    "name": s.name,
-                    "kind": s.kind,
-                    "about": s.about,
-                    "measures": self._measures_json(s.name),
-                    "each_variation": {
-                        row: self._measures_json(row, per_continuation=True)
-                        for row in self.each_variation.get(s.name, [])
-                    },
-                }
-                for s in self.systems
-            ],
-            "skipped": self.skipped,
-        }
-
-    def _measures_json(self, row: str, per_continuation: bool = False) -> dict:
-        return {
-            m.name: {**self.summary(row, m.name), "values": _finite(self.values[row][m.name])}
-            for m in self.measures()
-            if m.per_continuation or not per_continuation
-        }
-
-
-def _finite(values: list[float | None]) -> list[float | None]:
-    """JSON has no NaN: a value that is not a finite number is written as null."""
-    return [v if v is not None and math.isfinite(v) else None for v in values]
 
 
 PairDone = Callable[[int, Pair, dict[str, np.ndarray]], None]
@@ -466,110 +359,57 @@ def evaluate(
 def run(
     data: Path,
     models: dict[str, LoadedModel],
-    count: int,
-    variations: int = 1,
-    seconds: float = DEFAULT_SECONDS,
-    input_seconds: float | None = None,
-    seed: int = 0,
-    temperature: float = DEFAULT_TEMPERATURE,
-    trained: str = "refuse",
+    options: EvalOptions,
     report: Path | None = None,
     progress: bool = True,
 ) -> Results:
     """The whole of `segue eval`: pairs from DATA, the models and the baselines on them,
     the results (and, with `report`, the folder a person listens to and looks at)."""
+    input_seconds = options.input_seconds
     if input_seconds is None:
         windows = [loaded.config.window_seconds for loaded in models.values()]
         input_seconds = max(windows, default=DEFAULT_SECONDS)
-    if not (seconds > 0 and input_seconds > 0 and count > 0):
-        raise ValueError("--seconds, --input-seconds and --pairs must be positive")
+    if not (options.seconds > 0 and input_seconds > 0 and options.pairs > 0):
+        raise InvalidValueError("--seconds, --input-seconds and --pairs must be positive")
     songs = find_songs(data)
     if not songs:
-        raise ValueError(f"no audio files in '{data}'")
-    songs, flags, skipped = held_out(songs, data, models, trained)
-    pairs, unusable = cut_pairs(songs, data, count, input_seconds, seconds, seed, flags)
+        raise InvalidValueError(f"no audio files in '{data}'")
+    songs, flags, skipped = held_out(songs, data, models, options.trained)
+    pairs, unusable = cut_pairs(
+        songs, data, options.pairs, input_seconds, options.seconds, options.seed, flags
+    )
     skipped.update(unusable)
     if not pairs:
         reasons = "; ".join(f"{name}: {why}" for name, why in list(skipped.items())[:3])
-        raise ValueError(f"no usable audio in '{data}' ({len(skipped)} file(s) skipped: {reasons})")
+        raise InvalidValueError(
+            f"no usable audio in '{data}' ({len(skipped)} file(s) skipped: {reasons})"
+        )
     settings = {
         "data": str(data),
         "models": {name: str(loaded.path) for name, loaded in models.items()},
         "pairs": len(pairs),
         "input_seconds": input_seconds,
-        "seconds": seconds,
-        "variations": variations,
-        "seed": seed,
-        "temperature": temperature,
+        "seconds": options.seconds,
+        "variations": options.variations,
+        "seed": options.seed,
+        "temperature": options.temperature,
         "rate": EVAL_RATE,
         "native_rate_measures": [m.name for m in MEASURES if m.native],
-        "trained": trained,
+        "trained": options.trained,
     }
-    systems = [model_system(name, loaded, temperature) for name, loaded in models.items()]
+    systems = [model_system(name, loaded, options.temperature) for name, loaded in models.items()]
     systems += baseline_systems()
-    writer = None
-    if report is not None:
-        from .eval_report import Report
-
-        writer = Report(report, [system.name for system in systems])
+    writer = None if report is None else Report(report, [system.name for system in systems])
     results = evaluate(
-        pairs, systems, variations, seed, settings, skipped, writer and writer.add_pair, progress
+        pairs,
+        systems,
+        options.variations,
+        options.seed,
+        settings,
+        skipped,
+        writer and writer.add_pair,
+        progress,
     )
     if writer is not None:
         writer.finish(results, table(results))
     return results
-
-
-# --------------------------------------------------------------------------- the table
-
-
-def _cell(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def table(results: Results, statistic: str = "mean") -> str:
-    """One table: a row per system (models, then baselines), a column per measure with its
-    unit and which way is better; cells are the mean (or median) over the pairs."""
-    measures = results.measures()
-    rows = [row for system in results.systems for row in results.rows(system.name)]
-    width = max(8, *(len(row) for row in rows)) + 2
-    column = max(9, *(len(m.label) + 3 for m in measures))
-    settings = results.settings
-    songs = len({pair.song for pair in results.pairs})
-    native = ", ".join(m.label for m in MEASURES if m.native)
-    lines = [
-        f"{len(results.pairs)} pairs from {songs} songs: {settings['input_seconds']:g} s of "
-        f"input, {settings['seconds']:g} s continued, {settings['variations']} variation(s), "
-        f"scored at {EVAL_RATE} Hz ({native} at each song's own); "
-        f"{statistic} over pairs",
-        "system".ljust(width) + "".join(f"{m.label} {m.arrow}".rjust(column) for m in measures),
-        "".ljust(width) + "".join(m.unit.rjust(column) for m in measures),
-    ]
-    kind = None
-    for system in results.systems:
-        if kind is not None and system.kind != kind:
-            lines.append("-" * (width + column * len(measures)))
-        kind = system.kind
-        for row in results.rows(system.name):
-            cells = [_cell(results.summary(row, m.name)[statistic]) for m in measures]
-            lines.append(row.ljust(width) + "".join(c.rjust(column) for c in cells))
-    lines.append("↓ lower is better, ↑ higher is better, ≈T closest to the truth's row")
-    lines += [f"  {s.name}: {s.about}" for s in results.systems if s.kind == "model"]
-    flagged = [pair for pair in results.pairs if pair.trained_on]
-    if flagged:
-        lines.append(
-            f"flagged: {len(flagged)} of {len(results.pairs)} pairs come from songs a model "
-            "trained on: "
-            + "; ".join(f"{p.song} ({', '.join(p.trained_on)})" for p in flagged[:5])
-            + ("; ..." if len(flagged) > 5 else "")
-        )
-    if results.skipped:
-        lines.append(f"skipped {len(results.skipped)} file(s):")
-        lines += [f"  {name}: {reason}" for name, reason in sorted(results.skipped.items())]
-    return "\n".join(lines)

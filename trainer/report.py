@@ -20,6 +20,7 @@ from segue.engine.continuation import continue_clip
 from segue.engine.model import SegueNet
 from segue.engine.modelfile import LoadedModel
 from segue.engine.plots import save_figure
+from segue.engine.requests import ContinueSettings
 
 SAMPLE_SEED = 0  # the same draw every epoch, so the samples show the model change, not the dice
 
@@ -34,7 +35,9 @@ def listening_sample(
     clip = inputs.numpy()
     try:
         (prediction,) = continue_clip(
-            loaded, Audio(clip, config.sample_rate), config.window_seconds, seed=SAMPLE_SEED
+            loaded,
+            Audio(clip, config.sample_rate),
+            ContinueSettings(config.window_seconds, seed=SAMPLE_SEED),
         )
     finally:
         model.train(was_training)

@@ -30,6 +30,7 @@ from torch.nn import functional
 from tqdm import tqdm
 
 from segue.engine.config import ModelConfig, Preset, to_dict
+from segue.engine.errors import InvalidValueError
 from segue.engine.model import LatentPrediction, SegueNet, best_lags, sample_latent
 from segue.engine.modelfile import load_model, save_model
 from segue.engine.modelheader import read_header
@@ -55,9 +56,9 @@ class Budget:
     def __post_init__(self) -> None:
         given = [value for value in (self.epochs, self.steps, self.minutes) if value is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of epochs, steps or minutes")
+            raise InvalidValueError("give exactly one of epochs, steps or minutes")
         if given[0] <= 0:
-            raise ValueError("the training budget must be positive")
+            raise InvalidValueError("the training budget must be positive")
 
     def total_steps(self, steps_per_epoch: int) -> int | None:
         if self.epochs is not None:
@@ -246,12 +247,14 @@ class Trainer:
         if state["config"] != json.dumps(to_dict(self.model.config)) or state[
             "train_config"
         ] != json.dumps(to_dict(self.preset.train)):
-            raise ValueError(
+            raise InvalidValueError(
                 "the checkpoint was made with another preset or model: resume with the same "
                 "--preset (and --from) as the run it continues"
             )
         if state["seed"] != self.options.seed:
-            raise ValueError(f"the checkpoint was made with --seed {state['seed']}: use it again")
+            raise InvalidValueError(
+                f"the checkpoint was made with --seed {state['seed']}: use it again"
+            )
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         keys = (
@@ -320,7 +323,7 @@ class Trainer:
         steps_per_epoch = batches_per_epoch // train.accumulation
         if steps_per_epoch == 0:
             need = train.batch_size * train.accumulation * self.ranks.world
-            raise ValueError(
+            raise InvalidValueError(
                 f"only {len(trainset)} training pairs: one step needs {need}; add songs longer "
                 f"than {2 * self.model.config.window_seconds:g} s"
             )
