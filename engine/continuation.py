@@ -23,30 +23,18 @@ import numpy as np
 import torch
 
 from .arrangement import Arrangement, BeatCuts, LatentTimeline, arrange, cut_beats
-from .audio import (
-    Audio,
-    AudioError,
-    loudness_db,
-    read_audio,
-    resample,
-    write_audio,
-)
-from .loudness import SILENT_LUFS
+from .audio import Audio, AudioError, read_audio, resample, write_audio
+from .finishing import DECODED, PLAYED, Section, finished, smooth_seam, soft_clip_peaks
 from .model import DECODER_REACH_FRAMES, PeriodChoice, Sampling
 from .modelfile import LoadedModel
 from .outputs import CONTINUATION_MARK, checked_outputs
 from .render import play_runs
 from .replay import clip_replay, continue_replaying
 from .requests import ContinueSettings, check_continuation
-from .stereo import match_width, width_profile
 from .tempo import beat_lags, beat_seconds, refined_beat
-from .tone import TONE_FFT, TONE_FLOOR, match_tone, power_spectrum, smoothed
+from .tone import TONE_FFT, TONE_FLOOR, power_spectrum, smoothed
 
 MIN_CLIP_SECONDS = 0.5
-SEAM_SECONDS = 0.004  # the time over which a step at the join decays away
-SEAM_DECAYS = 25  # time constants after which the rest of the step (e^-25) is below 1e-10
-MAX_GAIN_DB = 30.0
-SOFT_CLIP_KNEE = 0.9  # -0.9 dBFS: where peaks start to bend
 MAX_VARISPEED = 0.02  # how far the clip may be sped up or slowed down inside the model
 SECTION_SECONDS = 4.0  # the end of the clip that a section change is looked for in
 SECTION_CHANGE_DB = 3.0  # mean |difference| per third-octave band between that end and the
@@ -59,11 +47,6 @@ REPLAY_PHASE_TOLERANCE = 0.5  # nepers: how far a replayed cell may stray from i
 # and still mostly keep the clip's phase (replay.Replay). The shipped model's 16 validation
 # pairs: log-mel 6.56 -> 6.32, frames 4.71 -> 4.57 (with RESIDUAL_CLAMP 6; tolerances 0.25 and
 # 1.0 within 0.05 dB of 0.5, the wider one leaving the variations closer together).
-CLIP_TONE_DB = 3.0  # the bound of the matching EQ on a continuation played from the clip: the
-# clip's pitches are its own already, but an arrangement of some of its bars leans to their
-# notes; a gentle EQ to the whole section's spectrum gives back its harmony (held-out pairs:
-# chroma 0.80 -> 0.88; 18 dB, the decoder's bound, 0.90 at more grain, flatness 0.4 -> 0.8 dB)
-CLIP_TONE_PASSES = (1 / 12,)  # the semitone pass alone: the clip's tilt is its own already
 PREDICTION_SHARE = 0.2  # of a clip-played continuation's time, about what the model takes
 RULED_OUT_LOGIT = -1e4  # added to the logit of a repetition period the predictor may not take
 
@@ -97,7 +80,7 @@ def continue_clip(
     clip = _prepared(loaded, audio, settings, progress)
     plan = _clip_plan(clip, settings.bpm)
     raw = _arranged(clip, plan) if plan is not None else _decoded(clip)
-    return [_soft_clip_peaks(smooth_seam(audio.samples, out, audio.rate)) for out in raw]
+    return [soft_clip_peaks(smooth_seam(audio.samples, out, audio.rate)) for out in raw]
 
 
 @dataclass(frozen=True)
@@ -153,8 +136,7 @@ class ClipPlan:
     cuts: BeatCuts
     timeline: LatentTimeline
     first_playable: int  # the first beat of the clip's current section
-    loudness_db: float  # that section's loudness: every variation is brought to it
-    tone: np.ndarray  # that section's power spectrum (`tone.power_spectrum`)
+    section: Section  # that section: every variation is matched to it
 
 
 def _clip_plan(clip: Prepared, bpm: float | None) -> ClipPlan | None:
@@ -178,14 +160,7 @@ def _clip_plan(clip: Prepared, bpm: float | None) -> ClipPlan | None:
     section = source.shape[1] - SECTION_SECONDS * audio.rate if changed else 0.0
     first = max(math.ceil((section - cuts.origin) / cuts.beat), 0)
     current = source[:, math.floor(section) :]
-    return ClipPlan(
-        source,
-        cuts,
-        timeline,
-        first,
-        loudness_db(current, audio.rate),
-        power_spectrum(current),
-    )
+    return ClipPlan(source, cuts, timeline, first, Section.of(current, audio.rate))
 
 
 def _arranged(clip: Prepared, plan: ClipPlan) -> list[np.ndarray]:
@@ -227,11 +202,7 @@ def _arranged(clip: Prepared, plan: ClipPlan) -> list[np.ndarray]:
     def render(arrangement: Arrangement) -> np.ndarray:
         played = play_runs(plan.source, arrangement.runs, plan.cuts.fade)
         step()
-        played = match_tone(played, plan.tone, audio.rate, CLIP_TONE_DB, CLIP_TONE_PASSES)
-        step()
-        played = _match_loudness(played, plan.loudness_db, audio.rate)
-        step()
-        return played
+        return finished(played, plan.section, PLAYED, step)
 
     with ThreadPoolExecutor(min(clip.variations, os.cpu_count() or 1)) as pool:
         return list(pool.map(render, arrangements))
@@ -274,10 +245,10 @@ def _decoded(clip: Prepared) -> list[np.ndarray]:
     variations, temperature, generator = clip.variations, clip.temperature, clip.generator
     config = loaded.config
     groups = _channel_pairs(audio.channels)
-    sections = [current_section(pair, config.sample_rate) for pair in inputs]
-    reference = [loudness_db(section, config.sample_rate) for section in sections]
-    tone = [power_spectrum(section) for section in sections]  # the clip's tone and pitches
-    width = [width_profile(section, config.sample_rate) for section in sections]  # its image
+    sections = [  # each stereo pair's, its image too
+        Section.of(current_section(pair, config.sample_rate), config.sample_rate, image=True)
+        for pair in inputs
+    ]
     on_beat = grid.lags
     choose = _distinct_periods(variations, on_beat) if variations > 1 else None
 
@@ -305,12 +276,8 @@ def _decoded(clip: Prepared) -> list[np.ndarray]:
             )
             continued, following = continue_replaying(model, latent, sampling, frames, replay)
             piece = continued.waveform[..., :needed].float().cpu().numpy()  # [K*G, 2, needed]
-            piece = piece - piece.mean(axis=-1, keepdims=True)  # no DC offset
             for index in range(piece.shape[0]):
-                group = index % len(groups)
-                imaged = match_width(piece[index], width[group], config.sample_rate)
-                matched = match_tone(imaged, tone[group], config.sample_rate)
-                piece[index] = _match_loudness(matched, reference[group], config.sample_rate)
+                piece[index] = finished(piece[index], sections[index % len(groups)], DECODED)
             heard = smooth_seam(heard, piece, config.sample_rate)
             pieces.append(heard)
             # The next window hears this one's latents, not its audio encoded again: each
@@ -468,52 +435,10 @@ def _distinct_periods(variations: int, on_beat: np.ndarray | None) -> PeriodChoi
     return choose
 
 
-def _match_loudness(samples: np.ndarray, reference_db: float, rate: int) -> np.ndarray:
-    """Give a predicted window the loudness of the clip's tail (BS.1770)."""
-    if reference_db < SILENT_LUFS:
-        return np.zeros_like(samples)
-    current = loudness_db(samples, rate)
-    if not math.isfinite(current) or current < SILENT_LUFS:
-        return samples
-    gain_db = min(reference_db - current, MAX_GAIN_DB)
-    return samples * np.float32(10.0 ** (gain_db / 20.0))
-
-
-def smooth_seam(before: np.ndarray, after: np.ndarray, rate: int) -> np.ndarray:
-    """Remove the step at a join: the output starts where the audio before it was heading.
-
-    The difference between the first output sample and the linear extrapolation of the last two
-    samples before it is subtracted with an exponential decay of a few milliseconds, so the
-    join has no click and the continuation is otherwise untouched.
-    """
-    last, slope = before[..., -1], before[..., -1] - before[..., -2]
-    step = (last + slope) - after[..., 0]
-    reach = min(after.shape[-1], math.ceil(SEAM_DECAYS * SEAM_SECONDS * rate))
-    decay = np.exp(-np.arange(reach) / (SEAM_SECONDS * rate)).astype(np.float32)
-    out = after.copy()
-    out[..., :reach] += step[..., None] * decay
-    return out
-
-
 def _fit_length(samples: np.ndarray, frames: int) -> np.ndarray:
     if samples.shape[-1] >= frames:
         return samples[..., :frames]
     return np.pad(samples, [(0, 0), (0, frames - samples.shape[-1])])
-
-
-def _soft_clip_peaks(samples: np.ndarray, knee: float = SOFT_CLIP_KNEE) -> np.ndarray:
-    """Keep the output under full scale without turning it down: samples below the knee are
-    untouched, the few peaks above it bend smoothly toward 1.0 (a tanh soft clipper), so the
-    matched loudness survives a continuation with sharper transients than its clip."""
-    magnitude = np.abs(samples)
-    over = magnitude > knee
-    if not over.any():
-        return samples
-    headroom = 1.0 - knee
-    bent = knee + headroom * np.tanh((magnitude[over] - knee) / headroom)
-    out = samples.copy()
-    out[over] = np.sign(samples[over]) * bent
-    return out
 
 
 def continue_file(

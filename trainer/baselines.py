@@ -26,7 +26,7 @@ from collections.abc import Callable
 import librosa
 import numpy as np
 
-from segue.engine.continuation import smooth_seam
+from segue.engine.finishing import smooth_seam
 from segue.engine.loudness import SILENT_LUFS
 from segue.engine.render import play_runs
 from segue.engine.stereo import mid_side
