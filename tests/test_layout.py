@@ -17,7 +17,13 @@ PARTS = {  # the folders, and the package each is installed as (pyproject.toml)
     "procedural": "segue.procedural",
     "presets": "segue.presets",
 }
-MAX_LINES = 620  # "about 600": a module longer than this holds more than one job
+MAX_LINES = 600  # a module longer than this holds more than one job, unless LONGER says why
+LONGER = {  # module: (the most lines it may have, why it is one job all the same)
+    "engine/audio.py": (650, "audio in and out at the edge: every format, and one refusal in "
+                        "words for each way a file can be bad (empty, cut short, NaN, odd rates)"),
+    "engine/watchfolder.py": (650, "the watch folder's whole contract, crash-safety and "
+                              "journal included: split, its invariants would span two files"),
+}  # fmt: skip
 
 
 def _modules() -> dict[str, Path]:
@@ -106,9 +112,9 @@ def test_the_parts_depend_one_way() -> None:
 
 
 def test_no_module_holds_more_than_one_job() -> None:
-    long = {
-        str(path.relative_to(ROOT)): lines
-        for path in _modules().values()
-        if (lines := len(path.read_text().splitlines())) > MAX_LINES
-    }
+    long = {}
+    for path in _modules().values():
+        name, lines = str(path.relative_to(ROOT)), len(path.read_text().splitlines())
+        if lines > LONGER.get(name, (MAX_LINES,))[0]:
+            long[name] = lines
     assert not long, long
