@@ -24,7 +24,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ import torch
 from daemon_latency import folder_latency, round_trip, start_daemon, summary
 from train_throughput import train_for
 
+from segue.bridge.client import EngineClient
 from segue.engine.audio import Audio
 from segue.engine.continuation import continue_clip
 from segue.engine.modelfile import LoadedModel, open_model
@@ -164,12 +164,10 @@ def daemon_figures(folder: Path, clip_path: Path, requests: int) -> dict[str, ob
     watch = folder / "watch"
     daemon, address = start_daemon(watch, "default", folder / "serve.err")
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
-            client.bind(("127.0.0.1", 0))
-            client.settimeout(120.0)
+        with EngineClient(*address) as client:
             for index in range(2):
-                round_trip(client, address, f"warm-{index}", clip_path)
-            osc = [round_trip(client, address, f"osc-{i}", clip_path) for i in range(requests)]
+                round_trip(client, f"warm-{index}", clip_path)
+            osc = [round_trip(client, f"osc-{i}", clip_path) for i in range(requests)]
         dropped = [folder_latency(watch, clip_path, f"clip-{i}", daemon) for i in range(requests)]
         memory = peak_memory_mb(daemon.pid)
     finally:
