@@ -56,7 +56,8 @@ class BeatCuts:
     """The clip cut at its beats, in samples of the clip at its own rate: beat m starts at
     `origin + m * beat`; beats 0 .. `whole - 1` can be played whole, with room for a crossfade
     on each side; beat `whole` onwards reach the clip's end or beyond (the future). A bar is
-    `meter` counted beats of `pulse` cut beats each (2 where the beat found is an eighth)."""
+    `meter` counted beats (the DAW's, or heard in the clip: `with_meter`; 4 until then) of
+    `pulse` cut beats each (2 where the beat found is an eighth)."""
 
     origin: float
     beat: float
@@ -64,12 +65,12 @@ class BeatCuts:
     fade: int
     whole: int
     pulse: int = 1
-    meter: int = BAR_BEATS
+    meter: int | None = None
 
     @property
     def bar(self) -> int:
         """Cut beats in a bar."""
-        return self.pulse * self.meter
+        return self.pulse * (self.meter or BAR_BEATS)
 
     def start(self, m: int | np.ndarray) -> np.ndarray:
         return self.origin + np.asarray(m) * self.beat
@@ -112,7 +113,9 @@ def with_meter(cuts: BeatCuts, clip: np.ndarray) -> BeatCuts:
     """`cuts` with the clip's own bar: 3 counted beats where the clip's beats (`clip`, their
     descriptors [rows, beats, dim]) sound markedly more alike 3 apart than 4 apart, else 4.
     A waltz cut in bars of 4 keeps no downbeat, and a jump by 4 of its beats breaks its bar
-    (the judge then read the held-out waltz at 4/3 of its tempo)."""
+    (the judge then read the held-out waltz at 4/3 of its tempo). A meter the DAW gave stays."""
+    if cuts.meter is not None:
+        return cuts
     whole = clip[:, : cuts.whole]
 
     def apart(beats: int) -> float:

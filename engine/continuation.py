@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +78,7 @@ def continue_clip(
             f"the clip is {audio.seconds:.2f} s long: Segue needs at least {MIN_CLIP_SECONDS} s"
         )
     clip = _prepared(loaded, audio, settings, progress)
-    plan = _clip_plan(clip, settings.bpm)
+    plan = _clip_plan(clip, settings)
     raw = _arranged(clip, plan) if plan is not None else _decoded(clip)
     return [soft_clip_peaks(smooth_seam(audio.samples, out, audio.rate)) for out in raw]
 
@@ -139,10 +139,12 @@ class ClipPlan:
     section: Section  # that section: every variation is matched to it
 
 
-def _clip_plan(clip: Prepared, bpm: float | None) -> ClipPlan | None:
+def _clip_plan(clip: Prepared, settings: ContinueSettings) -> ClipPlan | None:
     """How the clip's own beats can play the prediction; None where the model renders with its
-    decoder, or the clip has no beat (or too few whole beats) to cut at. The DAW's tempo
-    (`bpm`) is a beat as it is; one found in the clip is made precise by its onsets."""
+    decoder, or the clip has no beat (or too few whole beats) to cut at. The DAW's tempo is a
+    beat as it is, its meter a bar; a beat found in the clip is made precise by its onsets, and
+    its bar is heard in it (`arrangement.with_meter`)."""
+    bpm = settings.bpm
     config, audio, grid = clip.loaded.config, clip.audio, clip.grid
     if config.render != "clip" or grid.beat_seconds is None:
         return None
@@ -152,6 +154,8 @@ def _clip_plan(clip: Prepared, bpm: float | None) -> ClipPlan | None:
     cuts = cut_beats(source, audio.rate, beat)
     if cuts is None:
         return None
+    if settings.beats_per_bar:
+        cuts = replace(cuts, meter=settings.beats_per_bar)
     timeline = LatentTimeline(source.shape[1] - window, window / clip.loaded.model.frames)
     changed = any(
         current_section(pair, config.sample_rate).shape[-1] < config.window_samples

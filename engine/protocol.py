@@ -122,7 +122,7 @@ KEY_NOTES: dict[str, str] = {
     "seconds": f"default {DEFAULT_SECONDS:g}",
     "bars": "with `bpm`, instead of `seconds`",
     "bpm": "the tempo, for `bars`",
-    "beats_per_bar": "for `bars`, default 4",
+    "beats_per_bar": "for `bars`, and the bar the continuation keeps; default 4, or heard",
     "variations": f"1 to {MAX_VARIATIONS}, default 1",
     "seed": f"0 to {MAX_SEED}: reproducible variations",
     "temperature": f"0 to 2, default {DEFAULT_TEMPERATURE:g}",

@@ -50,6 +50,7 @@ class ContinueSettings:
     temperature: float = DEFAULT_TEMPERATURE
     output: str | os.PathLike | None = None  # as given: the caller says what a name means
     bpm: float | None = None  # the DAW's tempo, when the length was asked in bars
+    beats_per_bar: int | None = None  # and its meter, when it said
     overwrite: bool = False  # may replace an existing file that Segue did not write
 
 
@@ -79,6 +80,7 @@ def continue_settings(options: Mapping[str, object]) -> ContinueSettings:
         output=output,
         bpm=values.get("bpm"),
         overwrite=flag("overwrite", options.get("overwrite", False)),
+        beats_per_bar=values.get("beats_per_bar"),
     )
 
 

@@ -54,7 +54,9 @@ def settings_of(
         length = continuation_seconds(seconds, bars, bpm, beats_per_bar)
     except SegueError as error:
         raise click.UsageError(f"{error} (--seconds, or --bars with --bpm)") from None
-    return ContinueSettings(length, variations, seed, temperature, output, bpm, overwrite)
+    return ContinueSettings(
+        length, variations, seed, temperature, output, bpm, overwrite, beats_per_bar
+    )
 
 
 def length_options(function):
@@ -64,7 +66,11 @@ def length_options(function):
             click.option("--seconds", type=float, help="Length of the continuation [10]."),
             click.option("--bars", type=float, help="Length in bars (with --bpm)."),
             click.option("--bpm", type=float, help="Tempo of the clip, for --bars."),
-            click.option("--beats-per-bar", type=int, help="For --bars [4]."),
+            click.option(
+                "--beats-per-bar",
+                type=int,
+                help="The bar, for --bars and the continuation's own [4, or heard in the clip].",
+            ),
         ]
     ):
         function = option(function)

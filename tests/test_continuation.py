@@ -13,6 +13,7 @@ import torch
 from helpers import file_digest, procedural_clip, write_clip
 
 from segue.engine import continuation
+from segue.engine.arrangement import arrange
 from segue.engine.audio import Audio, AudioError, loudness_db, read_audio
 from segue.engine.continuation import (
     REPLAY_PHASE_TOLERANCE,
@@ -384,6 +385,27 @@ def test_the_daws_tempo_says_what_a_beat_is(default_model: LoadedModel) -> None:
     assert set((np.flatnonzero(on_beat) + config.min_lag_frames).tolist()) == {20, 40, 80, 160}
     assert continue_settings({"bars": 2, "bpm": 75}).bpm == 75.0
     assert continue_settings({"seconds": 4}).bpm is None
+
+
+def test_the_daws_meter_says_what_a_bar_is(
+    default_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 4/4 clip continued in a session in 3/4: the arrangement is handed the DAW's bar of 3
+    beats; without a meter it is handed none, and hears the clip's (the real `arrange` runs,
+    watched)."""
+    handed: list[int | None] = []
+
+    def watched(cuts, *args, **kwargs):
+        handed.append(cuts.meter)
+        return arrange(cuts, *args, **kwargs)
+
+    monkeypatch.setattr(continuation, "arrange", watched)
+    clip = Audio(procedural_clip(10.0, 44100, "techno", seed=1), 44100)
+    in_three = continue_settings({"bars": 2, "bpm": 120, "beats_per_bar": 3, "seed": 0})
+    assert in_three.beats_per_bar == 3
+    continue_clip(default_model, clip, in_three)
+    continue_clip(default_model, clip, continue_settings({"seconds": 4, "seed": 0}))
+    assert handed == [3, None]
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@ which beat each future beat plays."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -187,6 +189,7 @@ def test_a_jump_keeps_the_clips_own_bar(bar: int, monkeypatch: pytest.MonkeyPatc
     repeating = descriptors[:, np.arange(cuts.last + 1) % bar] + 0.3 * descriptors
     assert with_meter(cuts, repeating).bar == bar
     assert with_meter(cuts, descriptors).bar == arrangement.BAR_BEATS  # no bar to hear: 4
+    assert with_meter(replace(cuts, meter=4), repeating).bar == 4  # the DAW's meter stays
     runs, starts = _arrangement([5, 2, 7, 3, 6, 1, 4, 2], monkeypatch, bar=bar)
     beat = starts[1] - starts[0]
     at = runs[0][1]
