@@ -55,7 +55,14 @@ def settings_of(
     except SegueError as error:
         raise click.UsageError(f"{error} (--seconds, or --bars with --bpm)") from None
     return ContinueSettings(
-        length, variations, seed, temperature, output, bpm, overwrite, beats_per_bar
+        seconds=length,
+        variations=variations,
+        seed=seed,
+        temperature=temperature,
+        output=output,
+        bpm=bpm,
+        beats_per_bar=beats_per_bar,
+        overwrite=overwrite,
     )
 
 

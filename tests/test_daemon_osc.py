@@ -375,11 +375,14 @@ def cpu_seconds(pid: int) -> float:
 
 def assert_settled(engine: Daemon, logged: int, bad_datagrams: int) -> None:
     """After bad datagrams: the engine idle again (python-osc spun one core for good on the
-    first of MALFORMED_BUNDLES), and its log longer by one line for each, at most."""
+    first of MALFORMED_BUNDLES), and its log longer by one line for each, at most. Lines about
+    jobs are other tests' (the engine is shared, and a job they asked for may end meanwhile:
+    a clean CI run failed on one such line)."""
     before = cpu_seconds(engine.process.pid)
     time.sleep(1.0)
     assert cpu_seconds(engine.process.pid) - before < 0.3
-    added = engine.log()[logged:]
+    lines = engine.log()[logged:].splitlines(keepends=True)
+    added = "".join(line for line in lines if " segue: job " not in line)
     assert added.count("\n") <= bad_datagrams and len(added) < 300 * bad_datagrams, added[:2000]
 
 
