@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from segue.engine.config import DEFAULT_TEMPERATURE
 from segue.engine.errors import SegueError
 from segue.engine.protocol import DEFAULT_HOST, DEFAULT_PORT
-
-if TYPE_CHECKING:  # imported when a request is made: numpy comes with it
-    from segue.engine.requests import ContinueSettings
+from segue.engine.requests import ContinueSettings, continuation_seconds
 
 
 class Failure(click.ClickException):
@@ -48,8 +45,6 @@ def settings_of(
 ) -> ContinueSettings:
     """The request the options make: the same object OSC and sidecars make, its length by the
     one rule (`continuation_seconds`), its ranges checked later by `check_continuation`."""
-    from segue.engine.requests import ContinueSettings, continuation_seconds
-
     try:
         length = continuation_seconds(seconds, bars, bpm, beats_per_bar)
     except SegueError as error:
